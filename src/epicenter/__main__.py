@@ -1,0 +1,3 @@
+from epicenter.cli import main
+
+main()
