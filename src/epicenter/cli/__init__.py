@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "epicenter.cli.ingest_cmds",
     "epicenter.cli.trace_cmds",
     "epicenter.cli.model_cmds",
+    "epicenter.cli.scenario_cmds",
     "epicenter.cli.demo",
 )
 

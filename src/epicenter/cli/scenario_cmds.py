@@ -1,0 +1,3 @@
+"""Commands of this family are added by their issue."""
+
+COMMANDS: list = []
