@@ -1,0 +1,1 @@
+"""Epidemic models: Rt estimation, the SEIR family, forecasts, scoring and scenarios."""
