@@ -43,6 +43,17 @@ def bind(sql: str, params: Mapping[str, Any] | None) -> exp.Expression:
     return tree.transform(substitute)
 
 
+def _spark_fixes(node: exp.Expression) -> exp.Expression:
+    """Rewrite DuckDB idioms that sqlglot carries over literally but Spark reads otherwise."""
+    # epoch(a - b): DuckDB takes the seconds of an interval; Spark's unix_timestamp only
+    # takes timestamps, so distribute it: epoch(a) - epoch(b).
+    if isinstance(node, exp.TimeToUnix) and isinstance(node.this, exp.Sub):
+        left, right = node.this.this, node.this.expression
+        return exp.Paren(this=exp.Sub(this=exp.TimeToUnix(this=left.copy()),
+                                      expression=exp.TimeToUnix(this=right.copy())))
+    return node
+
+
 def to_spark(sql: str, params: Mapping[str, Any] | None = None) -> str:
     """Transpile DuckDB SQL (with parameters bound) to Spark SQL."""
-    return bind(sql, params).sql(dialect="spark")
+    return bind(sql, params).transform(_spark_fixes).sql(dialect="spark")

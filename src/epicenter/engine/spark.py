@@ -32,6 +32,8 @@ def spark_session(master: str = "local[2]") -> SparkSession:
             SparkSession.builder.master(master)
             .appName("epicenter")
             .config("spark.sql.session.timeZone", "UTC")
+            # DuckDB's TIMESTAMP has no zone; make Spark's TIMESTAMP mean the same
+            .config("spark.sql.timestampType", "TIMESTAMP_NTZ")
             .config("spark.sql.shuffle.partitions", "4")
             .config("spark.ui.enabled", "false")
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
