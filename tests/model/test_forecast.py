@@ -1,0 +1,87 @@
+"""Forecasts: 23 monotone hub quantiles, and the renewal model recovers known growth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.optimize import brentq
+
+from epicenter.model.baselines import loglinear_forecast, persistence_forecast
+from epicenter.model.forecast import overdispersion, renewal_forecast
+from epicenter.model.incidence import from_counts, read_incidence
+from epicenter.model.scoring import HUB_QUANTILES
+from epicenter.model.serial_interval import parametric_si, read_si_distr
+
+
+@pytest.fixture
+def flu(epiestim_dir):
+    return (read_incidence(epiestim_dir / "Flu2009_incidence.csv"),
+            read_si_distr(epiestim_dir / "Flu2009_si_distr.csv"))
+
+
+def test_every_model_gives_23_monotone_non_negative_quantiles(flu):
+    inc, si = flu
+    for fc in (renewal_forecast(inc.head(15), si, 14), persistence_forecast(inc.head(15), 14),
+               loglinear_forecast(inc.head(15), 14), renewal_forecast(inc, si, 14)):
+        assert fc.quantiles.shape == (14, 23)
+        assert fc.levels == HUB_QUANTILES
+        assert (np.diff(fc.quantiles, axis=1) >= 0).all()
+        assert (fc.quantiles >= 0).all()
+        table = fc.to_table()
+        assert table.num_rows == 14 and table.column("date")[0].as_py() == inc.date_of(fc.origin)
+
+
+def test_renewal_forecast_is_reproducible_with_a_seed(flu):
+    inc, si = flu
+    a = renewal_forecast(inc.head(20), si, 7, seed=5).quantiles
+    b = renewal_forecast(inc.head(20), si, 7, seed=5).quantiles
+    np.testing.assert_array_equal(a, b)
+
+
+def test_renewal_forecast_recovers_known_growth(simulate):
+    si = parametric_si(5.0, 2.0, 120)
+    r_true = 1.3
+    cases = simulate(np.full(80, r_true), si, 100, seed=11)  # thousands a day: R is sharp
+    fc = renewal_forecast(from_counts(cases), si, 21, drift_sd=0.0, damping=1.0, n_samples=4000)
+    # Euler-Lotka: the growth rate r solves 1 = R sum_k w_k exp(-r k)
+    k = np.arange(len(si))
+    growth = brentq(lambda r: r_true * (si * np.exp(-r * k)).sum() - 1.0, 1e-6, 2.0)
+    fitted = np.polyfit(np.arange(7, 21), np.log(fc.median[7:]), 1)[0]
+    assert fitted == pytest.approx(growth, rel=0.15)
+    # and the truth continued lies inside the 90% interval
+    future = simulate(np.full(101, r_true), si, 100, seed=11)[80:]
+    levels = list(fc.levels)
+    inside = (fc.quantiles[:, levels.index(0.05)] <= future) & (future <= fc.quantiles[:, levels.index(0.95)])
+    assert inside.mean() >= 0.8
+
+
+def test_damping_pulls_r_towards_one(simulate):
+    si = parametric_si(5.0, 2.0, 120)
+    inc = from_counts(simulate(np.full(50, 1.5), si, 30, seed=2))
+    free = renewal_forecast(inc, si, 14, drift_sd=0.0, damping=1.0)
+    damped = renewal_forecast(inc, si, 14, drift_sd=0.0, damping=0.5)
+    assert damped.median[-1] < free.median[-1]
+
+
+def test_overdispersion_is_near_zero_for_poisson_and_large_for_noisy_series(simulate):
+    si = parametric_si(5.0, 2.0, 120)
+    cases = simulate(np.full(60, 1.0), si, 500, seed=4)
+    assert overdispersion(from_counts(cases), si) < 0.02
+    rng = np.random.default_rng(1)
+    noisy = cases * rng.gamma(2.0, 0.5, len(cases))  # multiplicative noise, cv 0.7
+    assert overdispersion(from_counts(np.round(noisy)), si) > 0.2
+
+
+def test_loglinear_recovers_exact_exponential_growth():
+    days = np.arange(30)
+    y = 50 * np.exp(0.1 * days) - 1
+    fc = loglinear_forecast(from_counts(y), 7)
+    np.testing.assert_allclose(fc.median, 50 * np.exp(0.1 * np.arange(30, 37)) - 1, rtol=1e-8)
+
+
+def test_persistence_carries_the_last_week_mean():
+    y = np.array([5.0] * 20 + [10, 12, 14, 16, 18, 20, 22])
+    fc = persistence_forecast(from_counts(y), 3)
+    assert fc.median[0] == pytest.approx(16.0, abs=3)
+    lo, hi = fc.quantiles[:, 0], fc.quantiles[:, -1]
+    assert (lo <= 16).all() and (hi >= 16).all()
