@@ -133,6 +133,22 @@ EVENT_TABLES = ("stays", "legs", "case_reports", "meter_readings", "syndromic", 
 # tables that may contain clear identifiers; every other table is analytic
 VAULT_TABLES = ("identity_vault",)
 
+# ---- ingestion bookkeeping (added by the ingestion issue) ---------------------------------
+# rows that failed validation or were exact duplicates, with every reason; identifiers in
+# ``record`` (JSON of the delivered values) are redacted
+QUARANTINE_SCHEMA = _schema(
+    (SOURCE, STR), (BATCH_ID, STR), ("source_file", STR), (LINE_NO, I64), ("disposition", STR),
+    ("reasons", pa.list_(STR)), ("record", STR),
+)
+# 128-bit content hash of every distinct row read per source kind (cross-batch duplicates)
+ROW_HASHES_SCHEMA = _schema(("h1", pa.uint64()), ("h2", pa.uint64()), (BATCH_ID, STR))
+# who revealed which person's clear identifiers, when and why (append-only)
+REVEAL_AUDIT_SCHEMA = _schema(
+    ("revealed_at", TS), ("user", STR), ("reason", STR), (PERSON_KEY, STR),
+)
+# stored in the warehouse's vault/ zone, never in curated/: not analytic
+VAULT_ZONE_TABLES = (*VAULT_TABLES, "row_hashes", "reveal_audit")
+
 # Derived view: the latest status per person, with the first positive report.
 CASES_VIEW_SQL = """
 SELECT person_key,

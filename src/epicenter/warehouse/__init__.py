@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from epicenter.engine import Engine, get_engine
-from epicenter.schema import CASES_VIEW_SQL, TABLES
+from epicenter.schema import CASES_VIEW_SQL, QUARANTINE_SCHEMA, TABLES, VAULT_ZONE_TABLES
 from epicenter.warehouse.batch import Batch
 from epicenter.warehouse.catalog import Catalog
 
@@ -70,7 +70,7 @@ class Warehouse:
                 shutil.rmtree(d, ignore_errors=True)
                 removed["staging"] += 1
         known = {p for paths in self.catalog.table_files().values() for p in paths}
-        for zone in ("curated", "quarantine"):
+        for zone in ("curated", "quarantine", "vault"):
             base = self.home / zone
             if not base.exists():
                 continue
@@ -92,13 +92,19 @@ class Warehouse:
         }
 
     def open_engine(self, name: str = "duckdb", **options: Any) -> Engine:
-        """An engine with every canonical table (and the ``cases`` view) registered."""
+        """An engine with every analytic table (and the ``cases`` view) registered.
+
+        The vault zone (clear identifiers, row hashes, reveal audit) is never registered:
+        analyses cannot select what they cannot see. Only ``epicenter.ingest.identity``
+        reads it, through an audited function.
+        """
         engine = get_engine(name, **options)
         files = self.files()
         for table, schema in TABLES.items():
+            if table in VAULT_ZONE_TABLES:
+                continue
             engine.register_parquet(table, files.get(table, []), schema)
-        if "quarantine" in files:
-            engine.register_parquet("quarantine", files["quarantine"], None)
+        engine.register_parquet("quarantine", files.get("quarantine", []), QUARANTINE_SCHEMA)
         engine.create_view("cases", CASES_VIEW_SQL)
         return engine
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from epicenter.schema import DAY
+from epicenter.schema import DAY, VAULT_ZONE_TABLES
 
 if TYPE_CHECKING:
     from epicenter.warehouse import Warehouse
@@ -73,7 +73,8 @@ class Batch:
         published: list[dict[str, Any]] = []
         for table_dir in sorted(p for p in self.staging.iterdir() if p.is_dir()):
             table = table_dir.name
-            zone = "quarantine" if table in QUARANTINE_TABLES else "curated"
+            zone = ("quarantine" if table in QUARANTINE_TABLES
+                    else "vault" if table in VAULT_ZONE_TABLES else "curated")
             for f in sorted(table_dir.rglob("*.parquet")):
                 rel_parent = f.parent.relative_to(table_dir)
                 day = None

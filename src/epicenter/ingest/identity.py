@@ -1,0 +1,170 @@
+"""Identity: one pseudonymous key per person across sources, clear identifiers in the vault.
+
+``person_key`` is the HMAC of the id_no; a phone that the person registry (real-name
+registration) links to an id_no maps to that person's key; any other phone gets the
+HMAC of the phone. Distinct identifiers are hashed once in Python and the keys joined
+in DuckDB, never hashed row by row. The vault (``identity_vault``, stored in the
+warehouse's ``vault/`` zone, outside ``curated/``) is the only place clear identifiers
+live; :func:`reveal` reads it back and records why in an append-only audit table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import re
+from collections.abc import Iterable
+
+import pyarrow as pa
+
+from epicenter.engine import Session
+from epicenter.ingest.validate import lit
+from epicenter.privacy import Pseudonymizer
+from epicenter.settings import Settings
+
+VAULT = "identity_vault"
+AUDIT = "reveal_audit"
+_KEY_RE = re.compile(r"[0-9a-f]{64}")
+_ID_RE = re.compile(r"[0-9]{17}[0-9Xx]")
+_PHONE_RE = re.compile(r"1[0-9]{10}")
+
+
+def parquet_list(paths: Iterable[str]) -> str:
+    return "[" + ", ".join(lit(p) for p in paths) + "]"
+
+
+def vault_relation(files: dict[str, list[str]]) -> str:
+    """SQL relation over the vault (empty, typed, when nothing is stored yet)."""
+    vault = files.get(VAULT, [])
+    if vault:
+        return f"read_parquet({parquet_list(vault)}, union_by_name = true)"
+    return ("(SELECT NULL::VARCHAR AS person_key, NULL::VARCHAR AS id_no, NULL::VARCHAR AS phone, "
+            "NULL::VARCHAR AS name, NULL::VARCHAR AS home_address WHERE false)")
+
+
+def hash_into(session: Session, table: str, column: str, values: pa.Array, fn,
+              key_column: str = "person_key") -> None:
+    """Temp table ``table(column, key_column)``: each distinct value hashed once."""
+    keys = pa.array([fn(v) for v in values.to_pylist()], pa.string())
+    session.register(f"{table}_arrow", pa.table({column: values.cast(pa.string()), key_column: keys}))
+    session.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table}_arrow")
+    session.unregister(f"{table}_arrow")
+
+
+def _distinct_arrow(session: Session, sql: str) -> pa.Array:
+    col = session.arrow(sql).column("v")
+    return col.combine_chunks() if col.num_chunks else pa.array([], pa.string())
+
+
+def build_keys(session: Session, pseudo: Pseudonymizer, files: dict[str, list[str]],
+               has_id: bool, has_phone: bool, links_from_batch: bool = False) -> None:
+    """Temp tables ``keys_id(id_no, person_key)`` and ``keys_phone(phone, person_key)``
+    for the valid rows of ``t``; phones linked by the registry take the person's key.
+
+    Identifiers the vault already holds take their stored key (a join); only new ones
+    are hashed, once each, and land in ``new_ids`` / ``new_phones`` for the vault."""
+    session.execute(f"CREATE OR REPLACE TEMP TABLE vault_keys AS SELECT person_key, id_no, phone "
+                    f"FROM {vault_relation(files)}")  # read the vault once
+    vault = "vault_keys"
+    valid = "FROM t WHERE ok AND NOT dup"
+    session.execute(f"CREATE OR REPLACE TEMP TABLE vault_ids AS SELECT id_no, min(person_key) AS "
+                    f"person_key FROM {vault} WHERE id_no IS NOT NULL GROUP BY 1")
+    ids = _distinct_arrow(session, f"SELECT DISTINCT v_id_no AS v {valid} AND v_id_no IS NOT NULL "
+                                   "AND v_id_no NOT IN (SELECT id_no FROM vault_ids)") \
+        if has_id else pa.array([], pa.string())
+    hash_into(session, "new_ids", "id_no", ids, pseudo.id_key)
+    session.execute("CREATE OR REPLACE TEMP TABLE keys_id AS SELECT * FROM new_ids "
+                    "UNION ALL SELECT * FROM vault_ids")
+    if links_from_batch:  # the person registry itself: its own rows are the links
+        links = ("SELECT v_phone AS phone, min(k.person_key) AS person_key FROM t "
+                 "JOIN keys_id k ON k.id_no = t.v_id_no WHERE ok AND NOT dup AND v_phone IS NOT "
+                 "NULL GROUP BY 1")
+    else:
+        links = (f"SELECT phone, min(person_key) AS person_key FROM {vault} "
+                 "WHERE phone IS NOT NULL AND id_no IS NOT NULL GROUP BY 1")
+    session.execute(f"CREATE OR REPLACE TEMP TABLE phone_links AS {links}")
+    session.execute(f"CREATE OR REPLACE TEMP TABLE vault_phones AS SELECT phone, min(person_key) "
+                    f"AS person_key FROM {vault} WHERE phone IS NOT NULL AND id_no IS NULL "
+                    f"AND phone NOT IN (SELECT phone FROM phone_links) GROUP BY 1")
+    phones = _distinct_arrow(session, f"SELECT DISTINCT v_phone AS v {valid} AND v_phone IS NOT NULL "
+                                      "AND v_phone NOT IN (SELECT phone FROM phone_links) "
+                                      "AND v_phone NOT IN (SELECT phone FROM vault_phones)") \
+        if has_phone else pa.array([], pa.string())
+    hash_into(session, "new_phones", "phone", phones, pseudo.phone_key)
+    session.execute("CREATE OR REPLACE TEMP TABLE keys_phone AS SELECT * FROM new_phones UNION ALL "
+                    "SELECT * FROM phone_links UNION ALL SELECT * FROM vault_phones")
+
+
+def person_key_sql(has_id: bool, has_phone: bool) -> tuple[str, str]:
+    """(expression, joins) giving each row of ``t`` its person_key (id_no first)."""
+    exprs, joins = [], []
+    if has_id:
+        exprs.append("ki.person_key")
+        joins.append("LEFT JOIN keys_id ki ON ki.id_no = t.v_id_no")
+    if has_phone:
+        exprs.append("kp.person_key")
+        joins.append("LEFT JOIN keys_phone kp ON kp.phone = t.v_phone")
+    return f"coalesce({', '.join(exprs)})", " ".join(joins)
+
+
+def new_identities_sql() -> str:
+    """Identifiers this batch saw that the vault does not hold yet (one row per key)."""
+    return """
+    SELECT person_key, id_no, NULL::VARCHAR AS phone, NULL::VARCHAR AS name,
+           NULL::VARCHAR AS home_address FROM new_ids
+    UNION ALL
+    SELECT person_key, NULL, phone, NULL, NULL FROM new_phones
+    """
+
+
+def _session(settings: Settings) -> Session:
+    return Session(threads=settings.threads)
+
+
+def resolve_key(settings: Settings, identifier: str) -> str:
+    """person_key of an id_no, a phone (registry link first) or a person_key itself."""
+    value = identifier.strip()
+    if _KEY_RE.fullmatch(value):
+        return value
+    pseudo = Pseudonymizer.from_settings(settings)
+    if _ID_RE.fullmatch(value):
+        return pseudo.id_key(value)
+    if _PHONE_RE.fullmatch(value):
+        warehouse = settings.warehouse
+        with _session(settings) as s:
+            linked = s.scalar(f"SELECT min(person_key) FROM {vault_relation(warehouse.files())} "
+                              "WHERE phone = $p AND id_no IS NOT NULL", {"p": value})
+        return linked or pseudo.phone_key(value)
+    raise ValueError(f"{identifier!r} is neither an id_no (18 characters), a phone "
+                     "(11 digits starting with 1) nor a person_key (64 hex digits)")
+
+
+def reveal(settings: Settings, person_keys: Iterable[str], reason: str) -> pa.Table:
+    """Clear id_no and phone of these persons; the reason is recorded in the audit log."""
+    keys = sorted({k for k in person_keys if k})
+    if not reason or not reason.strip():
+        raise ValueError("reveal needs a reason (it is recorded in the audit log)")
+    warehouse = settings.warehouse
+    with _session(settings) as s:
+        s.register("wanted", pa.table({"person_key": pa.array(keys, pa.string())}))
+        found = s.arrow(
+            f"SELECT w.person_key, max(v.id_no) AS id_no, "
+            f"coalesce(max(v.phone) FILTER (WHERE v.id_no IS NOT NULL), max(v.phone)) AS phone "
+            f"FROM wanted w LEFT JOIN {vault_relation(warehouse.files())} v USING (person_key) "
+            f"GROUP BY 1 ORDER BY 1")
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    try:
+        user = getpass.getuser()
+    except OSError:
+        user = "unknown"
+    audit = pa.table({
+        "revealed_at": pa.array([now] * len(keys), pa.timestamp("us")),
+        "user": pa.array([user] * len(keys), pa.string()),
+        "reason": pa.array([reason.strip()] * len(keys), pa.string()),
+        "person_key": pa.array(keys, pa.string()),
+    })
+    with warehouse.batch("reveal") as b:
+        b.write(AUDIT, audit)
+        b.details = {"reason": reason.strip(), "user": user, "persons": len(keys)}
+        b.commit()
+    return found
