@@ -24,11 +24,16 @@ PAIRS = (("start_time", "end_time"), ("dep_time", "arr_time"), ("checkin_time", 
 BAD_TIMES = ("2020-02-30 25:61:00", "N/A", "00:00:00", "2020/13/45 08:00", "1900-01-00 00:00:00")
 
 
-def _options(row: dict) -> list[tuple[str, str]]:
+# A reference table's own key: replacing it makes a new valid entry, not a defect.
+OWN_KEYS = {"area": "area_code", "cell_tower": "cell_id", "venue": "venue_code",
+            "merchant": "merchant_id", "station": "station_code", "meter": "meter_id"}
+
+
+def _options(row: dict, own_key: str | None = None) -> list[tuple[str, str]]:
     """(defect, column) pairs applicable to this row."""
     opts = [("duplicate", "")]
     for col, value in row.items():
-        if not value:
+        if not value or col == own_key:
             continue
         if col in TIME_COLS:
             opts.append(("bad_time", col))
@@ -81,8 +86,8 @@ def _corrupt(row: dict, defect: str, col: str, rng: np.random.Generator) -> dict
     return row
 
 
-def inject(table: pa.Table, rate: float, rng: np.random.Generator, force: bool
-           ) -> tuple[pa.Table, list[tuple[int, str]]]:
+def inject(table: pa.Table, rate: float, rng: np.random.Generator, force: bool,
+           kind: str | None = None) -> tuple[pa.Table, list[tuple[int, str]]]:
     """Insert defective copies; returns the new table and (row position, defect) pairs."""
     n = table.num_rows
     if n == 0:
@@ -96,7 +101,7 @@ def inject(table: pa.Table, rate: float, rng: np.random.Generator, force: bool
     rows = table.take(pa.array(src)).to_pylist()
     new, defects = [], []
     for row in rows:
-        opts = _options(row)
+        opts = _options(row, OWN_KEYS.get(kind or ""))
         defect, col = opts[int(rng.integers(0, len(opts)))]
         new.append(row if defect == "duplicate" else _corrupt(row, defect, col, rng))
         defects.append(defect)

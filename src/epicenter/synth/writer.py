@@ -56,7 +56,8 @@ class CsvSink:
         table = table.select(self.columns)
         if inject:
             force = self.kind not in self.out.dirty_kinds
-            table, found = dirty.inject(table, self.out.p.dirty_rate, self.out.rng, force)
+            table, found = dirty.inject(table, self.out.p.dirty_rate, self.out.rng, force,
+                                         self.kind)
             for pos, defect in found:
                 self.out.dirty.append({"kind": self.kind, "file": self.rel,
                                        "line": self.lines + 1 + pos, "defect": defect})
