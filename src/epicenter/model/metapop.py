@@ -23,6 +23,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from epicenter.model.ode import rk4_step
+
 COMPARTMENTS = ("S", "E", "Ir", "Iu", "R")
 S, E, IR, IU, R = range(5)
 TRAVELLING = (S, E, IU, R)
@@ -143,14 +145,13 @@ def simulate(params: MetapopParams, x0: np.ndarray, days: int, mobility: Mobilit
         mob = throttle(mobility(d), params.theta, x.sum(axis=0), floor)
         leave = params.theta * mob.sum(axis=0)
         scale = 1.0 if beta_scale is None else beta_scale(d)
+        def f(y, mob=mob, leave=leave, scale=scale):
+            return derivative(y, params, mob, leave, scale)
+
         for _ in range(steps_per_day):
-            k1, i1, o1 = derivative(x, params, mob, leave, scale)
-            k2, i2, o2 = derivative(x + 0.5 * h * k1, params, mob, leave, scale)
-            k3, i3, o3 = derivative(x + 0.5 * h * k2, params, mob, leave, scale)
-            k4, i4, o4 = derivative(x + h * k3, params, mob, leave, scale)
-            x = x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
-            infections[d] += h / 6 * (i1 + 2 * i2 + 2 * i3 + i4)
-            documented[d] += h / 6 * (o1 + 2 * o2 + 2 * o3 + o4)
+            x, new_inf, new_doc = rk4_step(f, x, h)
+            infections[d] += new_inf
+            documented[d] += new_doc
         states[d + 1] = x
     return MetapopRun(states, infections, documented)
 

@@ -12,6 +12,7 @@ import numpy as np  # noqa: E402
 
 from epicenter.model.forecast import QuantileForecast  # noqa: E402
 from epicenter.model.incidence import Incidence  # noqa: E402
+from epicenter.model.plotting import save_figure
 
 
 def plot_forecast(incidence: Incidence, forecasts: list[QuantileForecast], path: Path | str,
@@ -45,9 +46,4 @@ def plot_forecast(incidence: Incidence, forecasts: list[QuantileForecast], path:
     ax.set_ylabel("daily cases")
     ax.set_title(title)
     ax.legend(frameon=False, fontsize=8, loc="upper left")
-    fig.autofmt_xdate()
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

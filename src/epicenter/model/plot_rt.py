@@ -10,6 +10,7 @@ matplotlib.use("Agg")  # files only: no display on servers
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from epicenter.model.plotting import save_figure
 from epicenter.model.rt import RtEstimate  # noqa: E402
 
 
@@ -50,9 +51,4 @@ def plot_rt(est: RtEstimate, path: Path | str, title: str = "Reproduction number
     window = int(est.t_end[0] - est.t_start[0] + 1) if len(est.t_end) else 0
     bottom.set_ylabel(f"R (window of {window} d, at its end)")
     bottom.legend(frameon=False, loc="upper right")
-    fig.autofmt_xdate()
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

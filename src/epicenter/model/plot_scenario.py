@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from epicenter.model.plotting import save_figure
+
 
 def _pyplot():
     import matplotlib
@@ -105,9 +107,4 @@ def plot_fit(dates: Sequence, observed: np.ndarray, expected: np.ndarray, path: 
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     ax.set_title(title)
-    fig.autofmt_xdate()
-    fig.tight_layout()
-    out = Path(path)
-    fig.savefig(out, dpi=130)
-    plt.close(fig)
-    return out
+    return save_figure(fig, path, dpi=130)

@@ -30,6 +30,8 @@ from typing import Protocol
 
 import numpy as np
 
+from epicenter.model.ode import rk4_step
+
 COMPARTMENTS = ("S", "E", "I", "A", "Q", "R")
 S, E, I, A, Q, R = range(6)  # noqa: E741 - compartment names of the equations
 
@@ -158,14 +160,13 @@ def simulate(params: SEIRParams, population: np.ndarray, x0: np.ndarray, days: i
     states[0] = x
     for d in range(days):
         c, kap = schedule.contacts(d), schedule.kappa(d, params.kappa)
+        def f(y, c=c, kap=kap):
+            return derivative(y, params, c, kap, pop)
+
         for _ in range(steps_per_day):
-            k1, i1, o1 = derivative(x, params, c, kap, pop)
-            k2, i2, o2 = derivative(x + 0.5 * h * k1, params, c, kap, pop)
-            k3, i3, o3 = derivative(x + 0.5 * h * k2, params, c, kap, pop)
-            k4, i4, o4 = derivative(x + h * k3, params, c, kap, pop)
-            x = x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
-            infections[d] += h / 6 * (i1 + 2 * i2 + 2 * i3 + i4)
-            onsets[d] += h / 6 * (o1 + 2 * o2 + 2 * o3 + o4)
+            x, new_inf, new_ons = rk4_step(f, x, h)
+            infections[d] += new_inf
+            onsets[d] += new_ons
         states[d + 1] = x
     return Trajectory(np.arange(days + 1), states, infections, onsets, params.rho * onsets)
 
