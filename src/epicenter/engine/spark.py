@@ -45,6 +45,17 @@ def spark_session(master: str = "local[2]") -> SparkSession:
     return _SESSION
 
 
+def _table_root(paths: Sequence[str]) -> str:
+    """The folder above a table's hive partition folders (``.../stays`` for ``.../stays/day=.../x``)."""
+    import os
+
+    root = os.path.dirname(os.path.commonpath([str(p) for p in paths]) if len(paths) > 1
+                           else os.path.dirname(str(paths[0])) + "/x")
+    while "=" in os.path.basename(root):
+        root = os.path.dirname(root)
+    return root
+
+
 class SparkEngine(Engine):
     name = "spark"
 
@@ -54,7 +65,10 @@ class SparkEngine(Engine):
 
     def register_parquet(self, name: str, paths: Sequence[str], schema: pa.Schema) -> None:
         if paths:
-            df = self.spark.read.option("mergeSchema", "true").parquet(*[str(p) for p in paths])
+            # basePath makes Spark read hive folders (day=...) as a column, as DuckDB does
+            df = (self.spark.read.option("mergeSchema", "true")
+                  .option("basePath", _table_root(paths))
+                  .parquet(*[str(p) for p in paths]))
         else:
             df = self._empty(schema)
         df.createOrReplaceTempView(name)

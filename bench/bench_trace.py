@@ -1,0 +1,266 @@
+"""Contact-tracing benchmark: Epicenter (DuckDB, Spark) vs PostgreSQL 15 (GiST) vs pandas.
+
+    python bench/bench_trace.py --home HOME [--cases 1000] [--spark] [--postgres] [--pandas]
+
+Queries, all on the same ingested warehouse:
+* ``contacts``: Epicenter's full rule set (find_contacts) for one case (warm, median of 3)
+  and for N cases at once;
+* ``colocation``: the core every system answers identically — for each case, everyone
+  whose stay at the same place (venue, hotel room, cell) overlaps one of the case's stays
+  inside the case's window, with the summed overlap: DuckDB (Epicenter's engine),
+  PostgreSQL 15 with a GiST index on (place_id, tsrange) (started here on loopback), and a
+  plain pandas merge;
+* ``near``: everyone at the busiest venue over 15 days.
+Cases are the warehouse's known cases, topped up with random residents (window: 5 days
+ending on a random day) to reach N.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pyarrow as pa
+
+from epicenter.settings import load_settings
+from epicenter.trace import find_contacts, load_profile
+from epicenter.trace.near import near
+from epicenter.trace.windows import SEED_SCHEMA
+
+COLOCATION_SQL = """
+WITH c AS (
+  SELECT w.case_key, s.place_id, greatest(s.start_time, w.win_start) AS s0,
+         least(s.end_time, w.win_end) AS s1
+  FROM bench_windows w JOIN stays s ON s.person_key = w.case_key
+  WHERE s.place_kind IN ('venue', 'hotel_room', 'cell') AND s.day BETWEEN $d0 AND $d1
+    AND s.end_time > s.start_time AND s.start_time < w.win_end AND s.end_time > w.win_start
+)
+SELECT c.case_key, o.person_key, count(*) AS pairs,
+       sum(date_diff('second', greatest(c.s0, o.start_time), least(c.s1, o.end_time))) AS overlap_s
+FROM c JOIN stays o ON o.place_id = c.place_id
+WHERE o.place_kind IN ('venue', 'hotel_room', 'cell') AND o.day BETWEEN $d0 AND $d1
+  AND o.end_time > o.start_time AND o.start_time < c.s1 AND o.end_time > c.s0 AND o.person_key <> c.case_key
+GROUP BY c.case_key, o.person_key
+"""
+
+PG_COLOCATION = """
+SELECT count(*) FROM (
+  SELECT c.case_key, o.person_key, sum(EXTRACT(EPOCH FROM upper(c.during * o.during)
+                                               - lower(c.during * o.during)))
+  FROM (SELECT w.case_key, s.place_id, s.during * w.win AS during
+        FROM bench_windows w JOIN stays s ON s.person_key = w.case_key AND s.during && w.win) c
+  JOIN stays o ON o.place_id = c.place_id AND o.during && c.during
+  WHERE o.person_key <> c.case_key
+  GROUP BY 1, 2) x;
+"""
+
+
+def timed(fn, repeat: int = 1) -> tuple[float, object]:
+    times, out = [], None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), out
+
+
+def pick_windows(engine, n: int, seed: int = 7) -> pa.Table:
+    """Known cases' exposure windows, topped up with random residents to n."""
+    span = engine.query("SELECT min(day) AS a, max(day) AS b FROM stays").to_pylist()[0]
+    as_of = dt.datetime.combine(span["b"], dt.time()) + dt.timedelta(days=1)
+    cases = engine.query("SELECT person_key FROM cases WHERE first_positive_time IS NOT NULL "
+                         "ORDER BY person_key").column("person_key").to_pylist()
+    from epicenter.trace import exposure_windows
+
+    w = exposure_windows(engine, cases, load_profile(), as_of).to_pylist() if cases else []
+    rows = [(r["case_key"], r["case_key"], r["win_start"], r["win_end"]) for r in w
+            if r["win_end"] > r["win_start"]][:n]
+    rng = random.Random(seed)
+    people = engine.query("SELECT DISTINCT person_key FROM stays WHERE place_kind = 'venue' "
+                          "ORDER BY 1").column("person_key").to_pylist()
+    taken = {r[0] for r in rows}
+    days = (span["b"] - span["a"]).days
+    for p in rng.sample(people, min(len(people), 3 * n)):
+        if len(rows) >= n:
+            break
+        if p in taken:
+            continue
+        end = dt.datetime.combine(span["a"], dt.time()) + dt.timedelta(days=rng.randint(5, days))
+        rows.append((p, p, end - dt.timedelta(days=5), end))
+    return pa.table(list(zip(*rows, strict=True)), schema=SEED_SCHEMA)
+
+
+def duck_colocation(engine, windows: pa.Table) -> int:
+    engine.register_arrow("bench_windows", windows)
+    d0 = min(windows.column("win_start").to_pylist()).date() - dt.timedelta(days=1)
+    d1 = max(windows.column("win_end").to_pylist()).date()
+    return engine.query(COLOCATION_SQL, {"d0": d0, "d1": d1}).num_rows
+
+
+def pandas_colocation(settings, windows: pa.Table) -> tuple[float, float, int]:
+    """Plain pandas: read the window's day partitions, merge on place, filter overlap."""
+    import pyarrow.dataset as ds
+
+    t = time.perf_counter()
+    d0 = min(windows.column("win_start").to_pylist()).date() - dt.timedelta(days=1)
+    d1 = max(windows.column("win_end").to_pylist()).date()
+    data = ds.dataset(settings.warehouse.files()["stays"], format="parquet",
+                      partitioning=ds.partitioning(pa.schema([("day", pa.date32())]), flavor="hive"),
+                      partition_base_dir=str(settings.home / "curated" / "stays"))
+    day = ds.field("day")
+    stays = data.to_table(
+        columns=["person_key", "place_kind", "place_id", "start_time", "end_time"],
+        filter=(day >= pa.scalar(d0)) & (day <= pa.scalar(d1))
+        & ds.field("place_kind").isin(["venue", "hotel_room", "cell"])).to_pandas()
+    stays = stays[stays.end_time > stays.start_time]  # same population as the other systems
+    load = time.perf_counter() - t
+    t = time.perf_counter()
+    n = 0
+    for w in windows.to_pylist():  # case by case: one merge of all cases exhausts 24 GB
+        c = stays[stays.person_key == w["seed_key"]]
+        c = c[(c.start_time < w["win_end"]) & (c.end_time > w["win_start"])]
+        c = c.assign(s0=c.start_time.clip(lower=w["win_start"]), s1=c.end_time.clip(upper=w["win_end"]))
+        near = stays[stays.place_id.isin(c.place_id.unique())]
+        pairs = c[["place_id", "s0", "s1"]].merge(near, on="place_id")
+        pairs = pairs[(pairs.start_time < pairs.s1) & (pairs.end_time > pairs.s0)
+                      & (pairs.person_key != w["case_key"])]
+        lo = pairs[["s0", "start_time"]].max(axis=1)
+        hi = pairs[["s1", "end_time"]].min(axis=1)
+        pairs = pairs.assign(overlap=(hi - lo).dt.total_seconds())
+        n += len(pairs.groupby("person_key")["overlap"].sum())
+    return load, time.perf_counter() - t, n
+
+
+class Postgres:
+    """A throwaway PostgreSQL 15 cluster on loopback, owned by the postgres user."""
+
+    def __init__(self, root: Path, port: int = 55433) -> None:
+        self.root, self.port = root, port
+        self.bin = Path("/usr/lib/postgresql/15/bin")
+        self.data = root / "pgdata"
+
+    def _as_pg(self, *cmd: str, **kw) -> subprocess.CompletedProcess:
+        return subprocess.run(["runuser", "-u", "postgres", "--", *cmd], check=True,
+                              capture_output=True, text=True, **kw)
+
+    def start(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        shutil.chown(self.root, "postgres")
+        self._as_pg(str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres")
+        self._as_pg(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "pg.log"),
+                    "-o", f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.root}"
+                    " -c shared_buffers=1GB -c work_mem=256MB -c max_parallel_workers_per_gather=2",
+                    "-w", "start")
+
+    def psql(self, sql: str) -> str:
+        return self._as_pg("psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+                           "-At", "-v", "ON_ERROR_STOP=1", "-f", "-", input=sql).stdout
+
+    def load(self, engine, root: Path) -> float:
+        csv = root / "stays.csv"
+        engine.execute(f"COPY (SELECT person_key, place_id, strftime(start_time, '%Y-%m-%d %H:%M:%S'),"
+                       f" strftime(end_time, '%Y-%m-%d %H:%M:%S') FROM stays WHERE place_kind IN "
+                       f"('venue', 'hotel_room', 'cell') AND end_time > start_time) TO '{csv}' (HEADER false)")
+        shutil.chown(csv, "postgres")
+        t = time.perf_counter()
+        self.psql(f"""CREATE EXTENSION IF NOT EXISTS btree_gist;
+            CREATE UNLOGGED TABLE raw (person_key text, place_id text, s timestamp, e timestamp);
+            COPY raw FROM '{csv}' (FORMAT csv);
+            CREATE TABLE stays AS SELECT person_key, place_id, tsrange(s, e) AS during FROM raw;
+            DROP TABLE raw;
+            CREATE INDEX stays_place_during ON stays USING gist (place_id, during);
+            CREATE INDEX stays_person ON stays (person_key);
+            ANALYZE stays;""")
+        return time.perf_counter() - t
+
+    def colocation(self, windows: pa.Table) -> tuple[float, int]:
+        values = ",".join(f"('{r['case_key']}', tsrange('{r['win_start']}', '{r['win_end']}'))"
+                          for r in windows.to_pylist())
+        script = (f"CREATE TEMP TABLE bench_windows (case_key text, win tsrange);\n"
+                  f"INSERT INTO bench_windows VALUES {values};\nANALYZE bench_windows;\n"
+                  f"{PG_COLOCATION}\n\\timing on\n{PG_COLOCATION}")
+        out = self.psql(script).strip().splitlines()
+        ms = float(next(ln for ln in out if ln.startswith("Time:")).split()[1])
+        return ms / 1000, int(out[-2] if out[-1].startswith("Time:") else out[-1])
+
+    def stop(self) -> None:
+        self._as_pg(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "stop")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--home", type=Path, required=True)
+    ap.add_argument("--cases", type=int, default=1000)
+    ap.add_argument("--spark", action="store_true")
+    ap.add_argument("--postgres", action="store_true")
+    ap.add_argument("--pandas", action="store_true")
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args()
+    settings = load_settings(home=args.home)
+    engine = settings.warehouse.open_engine("duckdb")
+    counts = engine.query("SELECT place_kind, count(*) AS n FROM stays GROUP BY 1 ORDER BY 1").to_pylist()
+    windows = pick_windows(engine, args.cases)
+    one = windows.slice(0, 1)
+    as_of = max(windows.column("win_end").to_pylist())
+    res: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+                            f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GB",
+                 "stays": {r["place_kind"]: r["n"] for r in counts},
+                 "legs": engine.query("SELECT count(*) AS n FROM legs").column("n")[0].as_py(),
+                 "cases": windows.num_rows}
+    find_contacts(engine, one, as_of=as_of)  # warm-up: file metadata, plans
+    res["duckdb_contacts_one_s"], t1 = timed(lambda: find_contacts(engine, one, as_of=as_of), 3)
+    res["duckdb_contacts_many_s"], tn = timed(lambda: find_contacts(engine, windows, as_of=as_of))
+    res["contact_rows_one"], res["contact_rows_many"] = t1.num_rows, tn.num_rows
+    venue = engine.query("SELECT place_id, count(*) AS n FROM stays WHERE place_kind = 'venue' "
+                         "GROUP BY 1 ORDER BY n DESC LIMIT 1").to_pylist()[0]
+    start = dt.datetime.combine(min(windows.column("win_start").to_pylist()).date(), dt.time())
+    res["duckdb_near_15d_s"], nr = timed(
+        lambda: near(engine, start, start + dt.timedelta(days=15), venue=venue["place_id"]), 3)
+    res["near_rows"] = nr.num_rows
+    res["duckdb_colocation_one_s"], _ = timed(lambda: duck_colocation(engine, one), 3)
+    res["duckdb_colocation_many_s"], res["colocation_pairs_many"] = timed(
+        lambda: duck_colocation(engine, windows))
+    if args.pandas:
+        load1, q1, _ = pandas_colocation(settings, one)
+        # the plain merge materialises every candidate pair: 100 cases is already minutes
+        hundred = windows.slice(0, 100)
+        loadn, qn, n = pandas_colocation(settings, hundred)
+        res["duckdb_colocation_100_s"], _ = timed(lambda: duck_colocation(engine, hundred))
+        res.update(pandas_one_load_s=load1, pandas_one_query_s=q1, pandas_100_load_s=loadn,
+                   pandas_100_query_s=qn, pandas_pairs_100=n)
+    if args.postgres:
+        pg = Postgres(Path(tempfile.mkdtemp(prefix="pgbench-")))
+        pg.start()
+        try:
+            res["postgres_load_index_s"] = pg.load(engine, pg.root)
+            res["postgres_colocation_one_s"], _ = pg.colocation(one)
+            res["postgres_colocation_many_s"], res["postgres_pairs_many"] = pg.colocation(windows)
+        finally:
+            pg.stop()
+            shutil.rmtree(pg.root, ignore_errors=True)
+    if args.spark:
+        spark = settings.warehouse.open_engine("spark")
+        find_contacts(spark, one, as_of=as_of)
+        res["spark_contacts_one_s"], _ = timed(lambda: find_contacts(spark, one, as_of=as_of))
+        hundred = windows.slice(0, 100)  # local mode on 2 cores: 1,000 cases would take long
+        res["spark_contacts_100_s"], _ = timed(lambda: find_contacts(spark, hundred, as_of=as_of))
+        res["spark_colocation_one_s"], _ = timed(lambda: duck_colocation(spark, one))
+    res = {k: round(v, 3) if isinstance(v, float) else v for k, v in res.items()}
+    text = json.dumps(res, indent=1, default=str)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

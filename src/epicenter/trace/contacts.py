@@ -1,0 +1,169 @@
+"""Case-driven contact tracing: close, companion, general and secondary contacts.
+
+``find_contacts(engine, cases, profile, as_of, secondary)`` returns Arrow, one row per
+(case, contact, setting) with the strongest tier reached in that setting, the exposure
+span and summed overlap of that tier's exposures, the evidence (source:batch:line of both
+sides) and the rule (``profile@version:rule``). Secondary close contacts (次密接) are the
+close contacts of the close contacts, by the same close-tier rules, exposed between the
+close contact's first exposure to the case and that contact's isolation (or as-of).
+Tier order within a setting: close > secondary > companion > general.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from epicenter.engine import Engine
+from epicenter.trace.profile import (
+    TIER_RANK,
+    Profile,
+    ProximityRule,
+    StayOverlapRule,
+    load_profile,
+)
+from epicenter.trace.rules import rule_sql, seed_stays_sql
+from epicenter.trace.windows import SEED_SCHEMA, exposure_windows, seeds_from_windows
+
+CONTACT_COLUMNS = ("case_key", "contact_key", "tier", "setting", "place_id", "place_name",
+                   "first_exposure", "last_exposure", "overlap_minutes", "evidence", "rule",
+                   "via_key")
+
+_TIER_LABEL = " ".join(f"WHEN {rank} THEN '{tier}'" for tier, rank in TIER_RANK.items())
+
+# keep, per (case, seed, contact, setting), the exposures of the strongest tier reached
+ASSEMBLE_SQL = """
+WITH g AS ({groups}),
+best AS (
+  SELECT case_key, seed_key, contact_key, setting, max(tier_rank) AS tier_rank
+  FROM g GROUP BY case_key, seed_key, contact_key, setting
+),
+top AS (
+  SELECT g.* FROM g JOIN best b
+    ON g.case_key = b.case_key AND g.seed_key = b.seed_key AND g.contact_key = b.contact_key
+   AND g.setting = b.setting AND g.tier_rank = b.tier_rank
+),
+r AS (
+  SELECT case_key, seed_key, contact_key, setting, max(tier_rank) AS tier_rank,
+         max_by(place_id, coalesce(overlap_s, 0)) AS place_id,
+         min(first_exposure) AS first_exposure, max(last_exposure) AS last_exposure,
+         CAST(sum(overlap_s) AS DOUBLE) / 60 AS overlap_minutes,
+         string_agg(evidence, '; ' ORDER BY evidence) AS evidence, min(rule_id) AS rule
+  FROM top GROUP BY case_key, seed_key, contact_key, setting
+)
+SELECT r.case_key, r.contact_key, CASE r.tier_rank {tier_label} END AS tier, r.setting,
+       r.place_id,
+       CASE r.setting
+         WHEN 'venue' THEN v.name
+         WHEN 'hotel_room' THEN v.name || ' room ' || split_part(r.place_id, '/', 2)
+         WHEN 'payment' THEN m.name
+         WHEN 'cell' THEN 'cell ' || r.place_id
+         WHEN 'household' THEN 'household'
+         ELSE r.place_id END AS place_name,
+       r.first_exposure, r.last_exposure, r.overlap_minutes, r.evidence, r.rule,
+       CASE WHEN r.seed_key = r.case_key THEN CAST(NULL AS VARCHAR) ELSE r.seed_key END AS via_key
+FROM r
+LEFT JOIN venue v ON r.setting IN ('venue', 'hotel_room') AND v.venue_code = split_part(r.place_id, '/', 1)
+LEFT JOIN merchant m ON r.setting = 'payment' AND m.merchant_id = r.place_id
+ORDER BY r.case_key, r.tier_rank DESC, r.setting, r.contact_key, r.seed_key
+"""
+
+
+def local_now(timezone: str = "Asia/Shanghai") -> dt.datetime:
+    """Now as local wall-clock time (the warehouse stores local times without zone)."""
+    return dt.datetime.now(ZoneInfo(timezone)).replace(tzinfo=None, microsecond=0)
+
+
+def empty_contacts() -> pa.Table:
+    ts = pa.timestamp("us")
+    types = {"first_exposure": ts, "last_exposure": ts, "overlap_minutes": pa.float64()}
+    return pa.schema([(c, types.get(c, pa.string())) for c in CONTACT_COLUMNS]).empty_table()
+
+
+def run_rules(engine: Engine, seeds: pa.Table, profile: Profile, rules: Sequence,
+              as_of: dt.datetime, targets: Sequence[str] | None = None,
+              bucket_minutes: int | None = None) -> pa.Table:
+    """Apply ``rules`` to the seeds (case_key, seed_key, win_start, win_end): contact rows."""
+    if seeds.num_rows == 0 or not rules:
+        return empty_contacts()
+    if engine.name == "duckdb":
+        # every rule reads the same day-partition files: keep their footers in memory
+        engine.execute("SET parquet_metadata_cache = true")
+    engine.register_arrow("trace_seeds", seeds.cast(SEED_SCHEMA))
+    if targets is not None:
+        engine.register_arrow("trace_targets",
+                              pa.table({"person_key": pa.array(sorted(set(targets)), pa.string())}))
+    params = {
+        "as_of": as_of,
+        "d0": min(seeds.column("win_start").to_pylist()).date(),
+        "d1": max(seeds.column("win_end").to_pylist()).date(),
+    }
+    # the seeds' own stays, once for every stay rule (one scan instead of one per rule)
+    kinds = {r.place_kind: (r.max_stay_days if isinstance(r, StayOverlapRule) else 0)
+             for r in rules if isinstance(r, StayOverlapRule | ProximityRule)}
+    if kinds:
+        sql = seed_stays_sql(kinds)
+        engine.register_arrow("trace_seed_stays", engine.query(
+            sql, {k: v for k, v in params.items() if f"${k}" in sql}))
+    groups = "\nUNION ALL\n".join(
+        rule_sql(r, profile.rule_ref(r.id), targets is not None, bucket_minutes) for r in rules)
+    sql = ASSEMBLE_SQL.format(groups=groups, tier_label=_TIER_LABEL)
+    # DuckDB rejects parameters a query does not use (vehicle rules never need $as_of)
+    table = engine.query(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+    return table.cast(empty_contacts().schema)
+
+
+def _secondary(engine: Engine, primary: pa.Table, profile: Profile,
+               as_of: dt.datetime) -> pa.Table:
+    close = primary.filter(pc.equal(primary.column("tier"), "close"))
+    if close.num_rows == 0:
+        return empty_contacts()
+    engine.register_arrow("trace_close", close.select(["case_key", "contact_key", "first_exposure"]))
+    seeds = engine.query("""
+        SELECT t.case_key, t.contact_key AS seed_key, min(t.first_exposure) AS win_start,
+               least(coalesce(min(c.isolation_time), $as_of), $as_of) AS win_end
+        FROM trace_close t LEFT JOIN cases c ON c.person_key = t.contact_key
+        GROUP BY t.case_key, t.contact_key
+        ORDER BY t.case_key, t.contact_key
+    """, {"as_of": as_of})
+    seeds = seeds.filter(pc.greater(seeds.column("win_end"), seeds.column("win_start")))
+    found = run_rules(engine, seeds, profile, profile.close_rules(), as_of)
+    rows = [r for r in found.to_pylist() if r["tier"] == "close"]
+    already = {(r["case_key"], r["contact_key"]) for r in close.to_pylist()}
+    best: dict[tuple, dict] = {}
+    for r in rows:
+        if r["contact_key"] == r["case_key"] or (r["case_key"], r["contact_key"]) in already:
+            continue
+        key = (r["case_key"], r["contact_key"], r["setting"])
+        if key not in best or r["first_exposure"] < best[key]["first_exposure"]:
+            best[key] = {**r, "tier": "secondary"}
+    out = sorted(best.values(), key=lambda r: (r["case_key"], r["setting"], r["contact_key"]))
+    return pa.Table.from_pylist(out, schema=empty_contacts().schema)
+
+
+def find_contacts(engine: Engine, cases: Sequence[str] | pa.Table,
+                  profile: Profile | str | None = None, as_of: dt.datetime | None = None,
+                  secondary: bool = False, targets: Sequence[str] | None = None,
+                  bucket_minutes: int | None = None) -> pa.Table:
+    """Contacts of cases (person_keys, or a windows table with case_key/win_start/win_end).
+
+    ``targets`` limits the contacts to those persons (all-pairs among known cases).
+    """
+    profile = profile if isinstance(profile, Profile) else load_profile(profile or "default")
+    as_of = as_of or local_now()
+    windows = cases if isinstance(cases, pa.Table) else exposure_windows(engine, cases, profile, as_of)
+    seeds = seeds_from_windows(windows)
+    primary = run_rules(engine, seeds, profile, profile.rules, as_of, targets, bucket_minutes)
+    if not secondary:
+        return primary
+    second = _secondary(engine, primary, profile, as_of)
+    # one row per (case, contact, setting): a secondary close contact outranks a weaker
+    # (companion/general) direct exposure in the same setting, which it replaces
+    shadowed = {(r["case_key"], r["contact_key"], r["setting"]) for r in second.to_pylist()}
+    keep = [r["tier"] == "close" or (r["case_key"], r["contact_key"], r["setting"]) not in shadowed
+            for r in primary.select(["case_key", "contact_key", "setting", "tier"]).to_pylist()]
+    return pa.concat_tables([primary.filter(pa.array(keep, pa.bool_())), second])

@@ -1,0 +1,145 @@
+"""Close-contact rule profiles: data (YAML), validated and versioned.
+
+A profile names its rules; every output row cites ``<profile>@<version>:<rule id>`` so an
+answer can always be traced back to the exact rule text that produced it. The shipped
+profiles live in ``profiles/``; a path to any YAML file with the same shape works too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, Field, field_validator
+
+PROFILE_DIR = Path(__file__).parent / "profiles"
+
+Tier = Literal["close", "companion", "general"]
+# higher is stronger: a contact keeps the strongest tier reached within a setting
+TIER_RANK: dict[str, int] = {"close": 3, "companion": 2, "general": 1}
+RANK_TIER = {v: k for k, v in TIER_RANK.items()}
+SETTINGS = ("household", "hotel_room", "venue", "rail", "flight", "cell", "payment")
+
+
+class Threshold(BaseModel):
+    """A tier reached when the summed overlap (per place and day) passes a bound."""
+
+    tier: Tier
+    at_least_minutes: float | None = None  # inclusive bound (venue: >= 15)
+    more_than_minutes: float | None = None  # strict bound (cell: > 10)
+
+    def seconds_condition(self, column: str) -> str:
+        if self.at_least_minutes is not None:
+            return f"{column} >= {float(self.at_least_minutes) * 60:.0f}"
+        if self.more_than_minutes is not None:
+            return f"{column} > {float(self.more_than_minutes) * 60:.0f}"
+        return f"{column} > 0"  # any overlap of positive length
+
+
+class _Rule(BaseModel):
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    setting: Literal["household", "hotel_room", "venue", "rail", "flight", "cell", "payment"]
+    description: str = ""
+
+
+class HouseholdRule(_Rule):
+    kind: Literal["household"]
+    tier: Tier = "close"
+
+
+class StayOverlapRule(_Rule):
+    """Same discrete place (venue, hotel room, cell) with presence intervals overlapping."""
+
+    kind: Literal["stay_overlap"]
+    place_kind: Literal["venue", "hotel_room", "cell"]
+    thresholds: list[Threshold]  # strongest first
+    # longest stay expected at this kind of place, to prune day partitions; None = no pruning
+    max_stay_days: int | None = 1
+
+
+class ProximityRule(_Rule):
+    """Point events (payments) at the same place within a time distance."""
+
+    kind: Literal["time_proximity"]
+    place_kind: Literal["merchant"]
+    within_minutes: float = Field(gt=0)
+    tier: Tier = "general"
+
+
+class VehicleRule(_Rule):
+    """Same vehicle and date with legs overlapping; seat rows decide the tier."""
+
+    kind: Literal["vehicle"]
+    mode: Literal["rail", "flight"]
+    vehicle_prefixes: list[str] | None = None  # applies only to these train/flight numbers
+    exclude_prefixes: list[str] | None = None
+    close_same_car: bool = True
+    close_rows: int | None = None  # +- rows for close; None means the whole car (or cabin)
+    general_scope: Literal["car", "vehicle", "none"] = "none"  # who else is a general contact
+
+
+Rule = Annotated[HouseholdRule | StayOverlapRule | ProximityRule | VehicleRule,
+                 Field(discriminator="kind")]
+
+
+class ExposureWindow(BaseModel):
+    lookback_days: int = Field(2, ge=0)  # from 00:00 of (onset or first positive) minus this
+
+
+class SourceWeights(BaseModel):
+    """Source tracing: how much an exposure of each setting and tier transmits."""
+
+    incubation_mean_days: float = 5.2
+    incubation_sd_days: float = 3.9
+    acquisition_days: int = 21  # how far before onset an infection is looked for
+    setting_weight: dict[str, float]
+    tier_weight: dict[str, float] = {"close": 1.0, "companion": 0.5, "general": 0.2}
+    duration_scale_minutes: float = 60.0  # saturation scale of the duration effect
+    infectious_before_onset_days: float = 2.0
+    outside_infectious_weight: float = 0.05
+
+
+class Profile(BaseModel):
+    name: str
+    version: str
+    description: str = ""
+    exposure_window: ExposureWindow = ExposureWindow()
+    rules: list[Rule]
+    source: SourceWeights
+
+    @field_validator("rules")
+    @classmethod
+    def _unique_ids(cls, rules: list) -> list:
+        ids = [r.id for r in rules]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"rule ids must be unique, got {ids}")
+        return rules
+
+    def rule_ref(self, rule_id: str) -> str:
+        return f"{self.name}@{self.version}:{rule_id}"
+
+    def close_rules(self) -> list:
+        """Rules able to yield the close tier: the ones secondary contacts are traced with."""
+        out = []
+        for r in self.rules:
+            tiers = ({t.tier for t in r.thresholds} if isinstance(r, StayOverlapRule)
+                     else {"close"} if isinstance(r, VehicleRule) else {r.tier})
+            if "close" in tiers:
+                out.append(r)
+        return out
+
+
+def available_profiles() -> list[str]:
+    return sorted(p.stem for p in PROFILE_DIR.glob("*.yaml"))
+
+
+def load_profile(name_or_path: str | Path = "default") -> Profile:
+    """A shipped profile by name, or any YAML file by path."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = PROFILE_DIR / f"{name_or_path}.yaml"
+    if not path.exists():
+        raise ValueError(f"unknown contact profile {name_or_path!r}; shipped: "
+                         f"{', '.join(available_profiles())}, or give a YAML path")
+    return Profile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
