@@ -26,7 +26,10 @@ COMMAND_MODULES = (
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, prog_name="epicenter")
 @click.option("--home", type=click.Path(path_type=Path), default=None,
               help="Data home holding the warehouse [env EPICENTER_HOME; default ./epicenter-data].")
@@ -41,6 +44,8 @@ def cli(ctx: click.Context, home: Path | None, engine: str | None) -> None:
 
 for _module in COMMAND_MODULES:
     for _command in importlib.import_module(_module).COMMANDS:
+        # the same help options whether a command runs under the group or on its own
+        _command.context_settings = {**CONTEXT_SETTINGS, **_command.context_settings}
         cli.add_command(_command)
 
 

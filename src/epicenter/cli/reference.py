@@ -25,12 +25,14 @@ def _commands(group: click.Group, prefix: tuple[str, ...] = ()):
 
 def render(cli: click.Group) -> str:
     parts = [HEADER]
-    with click.Context(cli, info_name="epicenter", terminal_width=100) as ctx:
-        parts.append("## epicenter\n\n```\n" + cli.get_help(ctx) + "\n```\n")
+    # subcommand contexts hang below the root one, as when run, so that they inherit its
+    # settings (e.g. ``-h`` as a help option) whatever ran before in this process
+    root = click.Context(cli, info_name="epicenter", terminal_width=100, **cli.context_settings)
+    parts.append("## epicenter\n\n```\n" + cli.get_help(root) + "\n```\n")
     for path, command in _commands(cli):
         info = "epicenter " + " ".join(path)
-        with click.Context(command, info_name=info, terminal_width=100) as ctx:
-            parts.append(f"## {info}\n\n```\n{command.get_help(ctx)}\n```\n")
+        ctx = click.Context(command, info_name=info, parent=root)
+        parts.append(f"## {info}\n\n```\n{command.get_help(ctx)}\n```\n")
     return "\n".join(parts)
 
 
