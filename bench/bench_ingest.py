@@ -83,6 +83,7 @@ def generate(work: Path, rows: int, persons: int, cells: int, venues: int) -> No
 
 
 def run_child(home: Path, kind: str, path: Path) -> dict:
+    load_start = os.getloadavg()[0]
     t0 = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", CHILD, str(home), kind, str(path)],
                          check=True, capture_output=True, text=True, env=os.environ.copy())
@@ -93,7 +94,8 @@ def run_child(home: Path, kind: str, path: Path) -> dict:
             "seconds": round(seconds, 2), "rows_per_s": round(read / seconds),
             "file_mb": round(path.stat().st_size / 1e6, 1), "peak_rss_mb": round(int(peak_kb) / 1024),
             # CPU seconds of the ingest process: less sensitive than wall time to other load
-            "cpu_seconds": round(float(cpu), 1), "load_avg_1m": round(os.getloadavg()[0], 1)}
+            "cpu_seconds": round(float(cpu), 1), "load_avg_1m_start": round(load_start, 1),
+            "load_avg_1m": round(os.getloadavg()[0], 1)}
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -103,3 +104,19 @@ def test_no_clear_identifier_in_any_analytic_parquet_column(loaded, tmp_path):
     vault = list((loaded.home / "vault" / "identity_vault").rglob("*.parquet"))
     assert any(id_no(0) in pq.read_table(f).column("id_no").to_pylist() for f in vault)
     assert not (loaded.home / "curated" / "identity_vault").exists()
+
+
+def test_hash_into_pairs_each_value_with_its_key(settings):
+    from epicenter.engine import Session
+    from epicenter.ingest.identity import hash_into
+
+    pseudo = Pseudonymizer.from_settings(settings)
+    values = pa.array([phone(3), phone(1), phone(2)], pa.string())
+    with Session(threads=2) as s:
+        hash_into(s, "k", "phone", values, pseudo.phone_key)
+        rows = s.rows("SELECT phone, person_key FROM k ORDER BY phone")
+        hash_into(s, "empty", "phone", pa.array([], pa.string()), pseudo.phone_key)
+        types = s.rows("SELECT column_name, column_type FROM (DESCRIBE empty)")
+        assert s.scalar("SELECT count(*) FROM empty") == 0
+    assert rows == [(phone(i), pseudo.phone_key(phone(i))) for i in (1, 2, 3)]
+    assert types == [("phone", "VARCHAR"), ("person_key", "VARCHAR")]

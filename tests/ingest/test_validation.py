@@ -154,3 +154,17 @@ def test_reference_checks_are_skipped_with_a_warning_when_nothing_is_loaded(sett
                   [[phone(0), "T1", "2024-01-01 08:00", "2024-01-01 09:00"]])
     assert rec["rows_loaded"] == 1
     assert rec["details"]["warnings"] == ["cell_id not checked: no cell_tower loaded yet"]
+
+
+def test_completeness_counts_delivered_values_of_parsed_columns(loaded, tmp_path):
+    # checkout_time is optional: delivered and valid, absent, and delivered but unparsable
+    rec = _ingest(loaded, tmp_path, "hotel_stay",
+                  ["id_no", "venue_code", "room_no", "checkin_time", "checkout_time"], [
+                      [id_no(1), "H1", "101", "2024-01-01 20:00", "2024-01-02 08:00"],
+                      [id_no(2), "H1", "102", "2024-01-01 20:00", ""],
+                      [id_no(3), "H1", "103", "2024-01-01 20:00", "soon"],
+                  ])
+    assert rec["rows_quarantined"] == 1
+    non_null = rec["details"]["non_null"]
+    assert non_null["checkout_time"] == 2 and non_null["checkin_time"] == 3
+    assert rec["details"]["distinct_rows"] == 3

@@ -44,11 +44,15 @@ def vault_relation(files: dict[str, list[str]]) -> str:
 
 def hash_into(session: Session, table: str, column: str, values: pa.Array, fn,
               key_column: str = "person_key") -> None:
-    """Temp table ``table(column, key_column)``: each distinct value hashed once."""
-    keys = pa.array([fn(v) for v in values.to_pylist()], pa.string())
-    session.register(f"{table}_arrow", pa.table({column: values.cast(pa.string()), key_column: keys}))
-    session.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table}_arrow")
-    session.unregister(f"{table}_arrow")
+    """Temp table ``table(column, key_column)``: each distinct value hashed once.
+
+    Values and keys go in as two list parameters, zipped by ``unnest``: handing DuckDB an
+    Arrow table instead makes its Python client import pandas, a second per process."""
+    plain = values.to_pylist()
+    session.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT "
+                    f"unnest(CAST($v AS VARCHAR[])) AS {column}, "
+                    f"unnest(CAST($k AS VARCHAR[])) AS {key_column}",
+                    {"v": plain, "k": [fn(v) for v in plain]})
 
 
 def _distinct_arrow(session: Session, sql: str) -> pa.Array:
@@ -67,8 +71,9 @@ def build_keys(session: Session, pseudo: Pseudonymizer, files: dict[str, list[st
                     f"FROM {vault_relation(files)}")  # read the vault once
     vault = "vault_keys"
     valid = "FROM t WHERE ok AND NOT dup"
+    # a batch without id_no (cell records) needs no id keys: skip aggregating the vault
     session.execute(f"CREATE OR REPLACE TEMP TABLE vault_ids AS SELECT id_no, min(person_key) AS "
-                    f"person_key FROM {vault} WHERE id_no IS NOT NULL GROUP BY 1")
+                    f"person_key FROM {vault} WHERE id_no IS NOT NULL AND {has_id} GROUP BY 1")
     ids = _distinct_arrow(session, f"SELECT DISTINCT v_id_no AS v {valid} AND v_id_no IS NOT NULL "
                                    "AND v_id_no NOT IN (SELECT id_no FROM vault_ids)") \
         if has_id else pa.array([], pa.string())
@@ -82,9 +87,11 @@ def build_keys(session: Session, pseudo: Pseudonymizer, files: dict[str, list[st
     else:
         links = (f"SELECT phone, min(person_key) AS person_key FROM {vault} "
                  "WHERE phone IS NOT NULL AND id_no IS NOT NULL GROUP BY 1")
+    if not has_phone:  # no phone column: no link is ever looked up
+        links = f"SELECT * FROM ({links}) WHERE false"
     session.execute(f"CREATE OR REPLACE TEMP TABLE phone_links AS {links}")
     session.execute(f"CREATE OR REPLACE TEMP TABLE vault_phones AS SELECT phone, min(person_key) "
-                    f"AS person_key FROM {vault} WHERE phone IS NOT NULL AND id_no IS NULL "
+                    f"AS person_key FROM {vault} WHERE {has_phone} AND phone IS NOT NULL AND id_no IS NULL "
                     f"AND phone NOT IN (SELECT phone FROM phone_links) GROUP BY 1")
     phones = _distinct_arrow(session, f"SELECT DISTINCT v_phone AS v {valid} AND v_phone IS NOT NULL "
                                       "AND v_phone NOT IN (SELECT phone FROM phone_links) "

@@ -91,22 +91,25 @@ def resolve_columns(kind: Kind, mapping: Mapping, source: Source, path: str) -> 
     return present
 
 
-def _parse(col_type: str, r: str, mapping: Mapping) -> str:
+def _parse(col_type: str, r: str, mapping: Mapping, first_alone: bool = True) -> str:
     if col_type == INT:
         return f"TRY_CAST({r} AS BIGINT)"
     if col_type == FLOAT:
         return f"TRY_CAST({r} AS DOUBLE)"
     formats = mapping.date_formats if col_type == DATE else mapping.time_formats
-    parsed = f"try_strptime({r}, {lit(formats[0])})"
-    if len(formats) > 1:  # the first format alone is much faster than the list: try it first
-        parsed = f"coalesce({parsed}, try_strptime({r}, {_fmt_list(formats)}))"
+    parsed = f"try_strptime({r}, {_fmt_list(formats)})"
+    if first_alone and len(formats) > 1:  # the first format alone is much faster than the list
+        parsed = f"coalesce(try_strptime({r}, {lit(formats[0])}), {parsed})"
     return f"CAST({parsed} AS DATE)" if col_type == DATE else parsed
 
 
 def _typed(col_type: str, r: str, mapping: Mapping, local_tz: str) -> str:
     if col_type in (INT, FLOAT, DATE, TIME):
-        # values are not trimmed up front (costly on wide text): retry trimmed on failure
-        expr = f"coalesce({_parse(col_type, r, mapping)}, {_parse(col_type, f'trim({r})', mapping)})"
+        # values are not trimmed up front (costly on wide text): retry trimmed on failure.
+        # The retry names trim(r) once: written twice, DuckDB hoists it as a common
+        # subexpression and trims every row instead of only the failed ones
+        retry = _parse(col_type, f"trim({r})", mapping, first_alone=False)
+        expr = f"coalesce({_parse(col_type, r, mapping)}, {retry})"
         if col_type == TIME and mapping.timezone and mapping.timezone != local_tz:
             expr = f"timezone({lit(local_tz)}, timezone({lit(mapping.timezone)}, {expr}))"
         return expr
@@ -231,6 +234,14 @@ def delivered_sql(kind: Kind, name: str) -> str:
     if name in parsed_columns(kind):
         return f"coalesce(r_{name}, CAST(v_{name} AS VARCHAR))"
     return f"r_{name}"
+
+
+def delivered_count_sql(kind: Kind, name: str) -> str:
+    """How many rows delivered a value in the column: ``count(delivered_sql)`` without
+    turning every typed value back into text."""
+    if name in parsed_columns(kind):
+        return f"count(*) FILTER (WHERE r_{name} IS NOT NULL OR v_{name} IS NOT NULL)"
+    return f"count(r_{name})"
 
 
 def reasons_sql(plan: Plan) -> str:
