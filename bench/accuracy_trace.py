@@ -31,6 +31,7 @@ from epicenter.privacy import Pseudonymizer
 from epicenter.settings import load_settings
 from epicenter.trace import find_contacts, load_profile
 from epicenter.trace.source import KNOWN_CASES_SQL, candidate_links
+from epicenter.trace.windows import exposure_windows
 
 PLACE_SETTINGS = {"household", "hotel_room", "venue", "rail", "flight"}
 
@@ -107,6 +108,13 @@ def main() -> None:
     seconds_contacts = time.perf_counter() - t
     rows = contacts.to_pylist()
     close_only = {(r["case_key"], r["contact_key"]) for r in rows if r["tier"] == "close"}
+    any_tier = {(r["case_key"], r["contact_key"]) for r in rows}
+    # the infector's exposure window as the protocol defines it (windows.py): an infection
+    # outside it cannot make a close contact, whatever the sources recorded
+    window = {w["case_key"]: (w["win_start"], w["win_end"])
+              for w in exposure_windows(engine, sorted(known), profile, as_of).to_pylist()}
+    in_window: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    misses: dict[str, int] = defaultdict(int)
     listed = {(r["case_key"], r["contact_key"]) for r in rows if r["tier"] in ("close", "secondary")}
     recall: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     recall_close: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -123,6 +131,14 @@ def main() -> None:
             recall[e["setting"]][1] += 1
             recall_close[e["setting"]][0] += int((y, x) in close_only)
             recall_close[e["setting"]][1] += 1
+            w0, w1 = window.get(y, (None, None))
+            inside = w0 is not None and w0 <= dt.datetime.fromisoformat(e["infection_time"]) <= w1
+            if inside:
+                in_window[e["setting"]][0] += hit
+                in_window[e["setting"]][1] += 1
+            if not hit:
+                misses["outside_infector_window" if not inside else
+                       "listed_below_close_tier" if (y, x) in any_tier else "not_listed"] += 1
     close = [r for r in rows if r["tier"] == "close"]
     truth_ok = _truth_copresence(args.delivery, close, id_of)
     precision: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -156,6 +172,8 @@ def main() -> None:
         "contact_rows": contacts.num_rows, "seconds_all_cases_contacts": round(seconds_contacts, 2),
         "secondary_traced": not args.no_secondary,
         "recall_recorded": share(recall), "recall_recorded_close_tier_only": share(recall_close),
+        "recall_recorded_in_infector_window": share(in_window),
+        "recorded_misses_by_reason": dict(sorted(misses.items())),
         "recall_all_events": share(overall),
         "close_precision": share(precision),
         "source": {"infectees_with_known_infector": src[2],

@@ -1,6 +1,6 @@
 """Contact-tracing benchmark: Epicenter (DuckDB, Spark) vs PostgreSQL 15 (GiST) vs pandas.
 
-    python bench/bench_trace.py --home HOME [--cases 1000] [--spark] [--postgres] [--pandas]
+    python bench/bench_trace.py --home HOME [--cases 1000] [--no-index] [--spark] [--postgres] [--pandas]
 
 Queries, all on the same ingested warehouse:
 * ``contacts``: Epicenter's full rule set (find_contacts) for one case (warm, median of 3)
@@ -34,6 +34,7 @@ import pyarrow as pa
 
 from epicenter.settings import load_settings
 from epicenter.trace import find_contacts, load_profile
+from epicenter.trace import index as trace_index
 from epicenter.trace.near import near
 from epicenter.trace.windows import SEED_SCHEMA
 
@@ -205,6 +206,8 @@ def main() -> None:
     ap.add_argument("--postgres", action="store_true")
     ap.add_argument("--pandas", action="store_true")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--no-index", action="store_true",
+                    help="Query the plain stays tables (default: the trace index, built if stale).")
     args = ap.parse_args()
     settings = load_settings(home=args.home)
     engine = settings.warehouse.open_engine("duckdb")
@@ -217,10 +220,23 @@ def main() -> None:
                  "stays": {r["place_kind"]: r["n"] for r in counts},
                  "legs": engine.query("SELECT count(*) AS n FROM legs").column("n")[0].as_py(),
                  "cases": windows.num_rows}
+    res["load_avg_start"] = [round(x, 2) for x in os.getloadavg()]
+    if not args.no_index:
+        fresh = trace_index.is_fresh(settings.warehouse)
+        t = time.perf_counter()
+        trace_index.register(engine, settings.warehouse, build=True)
+        res["index_build_s"] = None if fresh else time.perf_counter() - t
+        # the same case on the plain tables, for the with/without ratio
+        with settings.warehouse.open_engine("duckdb") as plain:
+            find_contacts(plain, one, as_of=as_of)
+            res["duckdb_contacts_one_plain_s"], t0 = timed(
+                lambda: find_contacts(plain, one, as_of=as_of), 3)
+    res["index"] = not args.no_index
     find_contacts(engine, one, as_of=as_of)  # warm-up: file metadata, plans
     res["duckdb_contacts_one_s"], t1 = timed(lambda: find_contacts(engine, one, as_of=as_of), 3)
     res["duckdb_contacts_many_s"], tn = timed(lambda: find_contacts(engine, windows, as_of=as_of))
     res["contact_rows_one"], res["contact_rows_many"] = t1.num_rows, tn.num_rows
+    res["load_avg_after_contacts"] = [round(x, 2) for x in os.getloadavg()]
     venue = engine.query("SELECT place_id, count(*) AS n FROM stays WHERE place_kind = 'venue' "
                          "GROUP BY 1 ORDER BY n DESC LIMIT 1").to_pylist()[0]
     start = dt.datetime.combine(min(windows.column("win_start").to_pylist()).date(), dt.time())
@@ -255,6 +271,7 @@ def main() -> None:
         hundred = windows.slice(0, 100)  # local mode on 2 cores: 1,000 cases would take long
         res["spark_contacts_100_s"], _ = timed(lambda: find_contacts(spark, hundred, as_of=as_of))
         res["spark_colocation_one_s"], _ = timed(lambda: duck_colocation(spark, one))
+    res["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
     res = {k: round(v, 3) if isinstance(v, float) else v for k, v in res.items()}
     text = json.dumps(res, indent=1, default=str)
     print(text)

@@ -80,7 +80,9 @@ def test_source_ranks_the_household_infector_and_the_long_exposure_first(warehou
     r_ = [r for r in ranked if r["infectee_key"] == "R"]
     assert [(c["candidate_key"], c["setting"], c["rank"]) for c in q] == [("P", "household", 1)]
     assert [c["candidate_key"] for c in r_] == ["Q", "S"]
-    assert r_[0]["share"] > 0.9 and 4 < r_[0]["delay_days"] < 6
+    # shares leave room for an unknown infector (profile's unknown_source_weight)
+    assert r_[0]["share"] > 0.5 > r_[1]["share"] and sum(c["share"] for c in r_) < 1
+    assert 4 < r_[0]["delay_days"] < 6
     assert "venue_scan" in r_[0]["evidence"]
 
 

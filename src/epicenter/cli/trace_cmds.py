@@ -83,6 +83,7 @@ def contacts(settings: Settings, cases, cases_file, profile, as_of, secondary, r
         raise click.UsageError("give --case ID or --cases-file FILE")
     keys = [resolve_case(settings, i) for i in idents]
     with _engine(settings) as engine:
+        _use_index(settings, engine)
         try:
             table = find_contacts(engine, keys, _profile(settings, profile), _time(as_of), secondary)
         except UnknownCase as err:
@@ -185,4 +186,24 @@ def chains(settings: Settings, profile, as_of, fmt, output) -> None:
         click.echo(json.dumps(result["statistics"], indent=1))
 
 
-COMMANDS = [contacts, near, cotravel, source, chains]
+def _use_index(settings: Settings, engine) -> None:
+    """Register the trace index, building it first when missing or stale (progress on an
+    interactive stderr only: piped or scripted output stays exactly the query's)."""
+    import sys
+
+    from epicenter.trace.index import register
+
+    say = (lambda m: click.echo(m, err=True)) if sys.stderr.isatty() else None
+    register(engine, settings.warehouse, build=True, progress=say)
+
+
+@click.command("trace-index")
+@click.pass_obj
+def trace_index(settings: Settings) -> None:
+    """(Re)build the trace index: stays sorted by place and by person, for fast contacts."""
+    from epicenter.trace.index import build_index
+
+    build_index(settings.warehouse, progress=click.echo)
+
+
+COMMANDS = [contacts, near, cotravel, source, chains, trace_index]

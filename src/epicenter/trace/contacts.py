@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from epicenter.engine import Engine
+from epicenter.trace.index import ensure_views
 from epicenter.trace.profile import (
     TIER_RANK,
     Profile,
@@ -90,6 +91,7 @@ def run_rules(engine: Engine, seeds: pa.Table, profile: Profile, rules: Sequence
     """Apply ``rules`` to the seeds (case_key, seed_key, win_start, win_end): contact rows."""
     if seeds.num_rows == 0 or not rules:
         return empty_contacts()
+    ensure_views(engine)
     if engine.name == "duckdb":
         # every rule reads the same day-partition files: keep their footers in memory
         engine.execute("SET parquet_metadata_cache = true")

@@ -88,16 +88,20 @@ class ExposureWindow(BaseModel):
 
 
 class SourceWeights(BaseModel):
-    """Source tracing: how much an exposure of each setting and tier transmits."""
+    """Source tracing likelihood (see trace/source.py); hazards fitted on a training city."""
 
-    incubation_mean_days: float = 5.2
-    incubation_sd_days: float = 3.9
-    acquisition_days: int = 21  # how far before onset an infection is looked for
-    setting_weight: dict[str, float]
-    tier_weight: dict[str, float] = {"close": 1.0, "companion": 0.5, "general": 0.2}
-    duration_scale_minutes: float = 60.0  # saturation scale of the duration effect
-    infectious_before_onset_days: float = 2.0
-    outside_infectious_weight: float = 0.05
+    incubation_mean_days: float = Field(5.2, gt=0)
+    incubation_sd_days: float = Field(3.9, gt=0)
+    acquisition_days: int = Field(21, ge=1)  # how far before onset an infection is looked for
+    # per-hour hazard by "setting/tier" or "setting" (the more specific key wins)
+    hazard_per_hour: dict[str, float]
+    infectious_before_onset_days: float = Field(2.0, ge=0)
+    infectious_after_onset_days: float = Field(8.0, ge=0)
+    asymptomatic_window_days: float = Field(10.0, ge=0)  # before the positive test, no onset
+    asymptomatic_infectiousness: float = Field(0.5, ge=0)
+    outside_infectious_weight: float = Field(0.05, ge=0)
+    # prior score of "infected by someone who is not a candidate" in each share's denominator
+    unknown_source_weight: float = Field(0.0, ge=0)
 
 
 class Profile(BaseModel):

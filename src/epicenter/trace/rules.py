@@ -7,8 +7,11 @@ one per (case, seed, contact, place, day) for stays or per shared vehicle leg, w
 columns of :data:`GROUP_COLUMNS`. The contacts module keeps the strongest tier per setting.
 
 Performance shape (case-driven): the seed side is filtered first (a person's own stays in
-their window: tens of rows), then joined by equality on place and an interval-overlap
-predicate against everyone's stays in the day partitions the window can touch. With
+their window: tens of rows, read from ``trace_stays_person``), then joined by equality on
+place and an interval-overlap predicate against everyone's stays (``trace_stays_place``)
+in the day partitions the window can touch, restricted first to the seeds' distinct places.
+Both views are the trace index when one is registered (sorted copies: row-group min/max
+then skip almost everything) and plain aliases of ``stays`` otherwise (see trace.index). With
 ``targets`` given (all-pairs among known cases, for source tracing and chains) the contact
 side is semi-joined to the target list before the overlap join, and ``bucket_minutes``
 adds the time bucket to the equality key so hot places (stations, hospitals, big cells)
@@ -20,6 +23,7 @@ touches, for partition pruning).
 
 from __future__ import annotations
 
+from epicenter.trace.index import PERSON_VIEW, PLACE_VIEW
 from epicenter.trace.profile import (
     TIER_RANK,
     HouseholdRule,
@@ -89,7 +93,7 @@ def seed_stays_sql(kinds: dict[str, int | None]) -> str:
 SELECT sd.case_key, sd.seed_key, st.place_kind, st.place_id,
        greatest(st.start_time, sd.win_start) AS s0,
        least(coalesce(st.end_time, $as_of), sd.win_end) AS s1, {_ev_cols('st', 'c')}
-FROM trace_seeds sd JOIN stays st ON st.person_key = sd.seed_key
+FROM trace_seeds sd JOIN {PERSON_VIEW} st ON st.person_key = sd.seed_key
 WHERE ({days})
   AND st.start_time < sd.win_end AND coalesce(st.end_time, $as_of) > sd.win_start
   AND st.start_time <= $as_of
@@ -100,11 +104,20 @@ def _seed_stays(place_kind: str) -> str:
     return f"SELECT * FROM trace_seed_stays WHERE place_kind = '{place_kind}'"
 
 
+def _case_places(alias: str, place_kind: str) -> str:
+    """Join restricting everyone's stays to the places the seeds were at. Redundant with the
+    later join on place, but as an inner join against a small distinct list DuckDB pushes
+    the list's values into the scan, where the place-sorted index's row-group min/max skip
+    nearly all rows (an ``IN (subquery)`` only gets a probabilistic filter that prunes none)."""
+    return (f" JOIN (SELECT DISTINCT place_id FROM trace_seed_stays "
+            f"WHERE place_kind = '{place_kind}') {alias}_cp ON {alias}_cp.place_id = {alias}.place_id")
+
+
 def _other_stays(place_kind: str, max_days: int | None, targets: bool) -> str:
     return f"""
 SELECT o.person_key, o.place_id, o.start_time AS o0,
        least(coalesce(o.end_time, $as_of), $as_of) AS o1, {_ev_cols('o', 'o')}
-FROM stays o
+FROM {PLACE_VIEW} o{_case_places('o', place_kind)}
 WHERE o.place_kind = '{place_kind}' AND {_day_lower(max_days, 'o')} AND o.start_time <= $as_of
   {_targets('o', targets)}
 """
@@ -170,8 +183,9 @@ SELECT c.case_key, c.seed_key, o.person_key AS contact_key, '{rule.setting}' AS 
        CAST(0 AS BIGINT) AS overlap_s,
        {_ev_first('o_time')} AS evidence, '{ref}' AS rule_id
 FROM ({_seed_stays(rule.place_kind)}) c
-JOIN (SELECT person_key, place_kind, place_id, day, start_time, start_time AS o_time,
-             {_ev_cols('s', 'o')} FROM stays s) o ON o.place_id = c.place_id
+JOIN (SELECT s.person_key, s.place_kind, s.place_id, s.day, s.start_time, s.start_time AS o_time,
+             {_ev_cols('s', 'o')} FROM {PLACE_VIEW} s{_case_places('s', rule.place_kind)}) o
+  ON o.place_id = c.place_id
 WHERE o.place_kind = '{rule.place_kind}' AND {_day_lower(1, 'o')}
   AND o.person_key <> c.seed_key{_targets('o', targets)}
   AND o.start_time BETWEEN c.s0 - INTERVAL {w} SECOND AND c.s0 + INTERVAL {w} SECOND

@@ -4,14 +4,15 @@ For an infectee X, every known case Y co-present with X in X's acquisition windo
 ``acquisition_days`` before onset until onset, or until the first positive report without
 onset) is a candidate. Each exposure of the pair scores
 
-    incubation_pdf(onset_X - t) * infectious(Y, t) * setting weight * tier weight
-    * (1 - exp(-minutes / duration_scale))
+    incubation_pdf(ref_X - t) * infectious(Y, t) * (1 - exp(-hazard[setting] * hours))
 
-with t searched over the exposure span (6-hour grid), the incubation a lognormal (mean
-5.2 d, sd 3.9 d by default; Li et al. 2020) and infectious(Y, t) = 1 from
-``infectious_before_onset_days`` before Y's onset (or first positive) until Y's isolation,
-else ``outside_infectious_weight``. A candidate's score sums its exposures (a hazard); the
-share is its score over the infectee's total. All numbers come from the profile.
+with t the best point of the exposure span (6-hour grid), the incubation a lognormal (mean
+5.2 d, sd 3.9 d; Li et al. 2020), infectious(Y, t) a window around Y's onset (lower and
+before the positive test when Y has no onset; ``outside_infectious_weight`` outside or
+after isolation) and a per-hour hazard per setting. A pair's score sums its exposures;
+the share is its score over the infectee's total plus ``unknown_source_weight`` (someone
+who is not a candidate). The hazards and windows are fitted on a training city
+(bench/fit_source.py); every number is in the profile.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import math
 from collections.abc import Sequence
 
 import pyarrow as pa
-from scipy.stats import lognorm
 
 from epicenter.engine import Engine
 from epicenter.trace.contacts import local_now, run_rules
@@ -52,38 +52,68 @@ def reference_time(case: dict) -> dt.datetime:
 
 
 class Scorer:
-    """The per-exposure likelihood, parameterised by the profile's source weights."""
+    """The per-exposure likelihood, parameterised by the profile's source weights.
+
+    An exposure of infectee X to candidate Y over [a, b] scores
+    ``mean_t(incubation_pdf(ref_X - t) * infectious(Y, t)) * (1 - exp(-hazard * hours))``:
+    how well the timing fits (X's incubation at t, Y's infectiousness at t) times the
+    chance that this much contact in this setting transmits at all.
+    """
 
     def __init__(self, w: SourceWeights) -> None:
         self.w = w
         sigma2 = math.log(1 + (w.incubation_sd_days / w.incubation_mean_days) ** 2)
-        self.incubation = lognorm(s=math.sqrt(sigma2),
-                                  scale=math.exp(math.log(w.incubation_mean_days) - sigma2 / 2))
+        self.mu, self.sigma = math.log(w.incubation_mean_days) - sigma2 / 2, math.sqrt(sigma2)
+
+    def incubation_pdf(self, days: float) -> float:
+        """Lognormal density (written out: scipy's per-call overhead dominated the scoring)."""
+        if days <= 0:
+            return 0.0
+        z = (math.log(days) - self.mu) / self.sigma
+        return math.exp(-0.5 * z * z) / (days * self.sigma * math.sqrt(2 * math.pi))
 
     def infectious(self, case: dict, t: dt.datetime) -> float:
-        start = reference_time(case) - dt.timedelta(days=self.w.infectious_before_onset_days)
-        end = case["isolation_time"] or dt.datetime.max
-        return 1.0 if start <= t <= end else self.w.outside_infectious_weight
+        """Relative infectiousness of a known case at t (1 = symptomatic case near onset)."""
+        w, ref = self.w, reference_time(case)
+        if case["isolation_time"] is not None and t > case["isolation_time"]:
+            return w.outside_infectious_weight
+        if case["onset_date"] is not None and case["status"] != "asymptomatic":
+            lo, hi, level = w.infectious_before_onset_days, w.infectious_after_onset_days, 1.0
+        else:  # no onset: infectious at some unknown time before the positive test
+            lo, hi, level = w.asymptomatic_window_days, 0.0, w.asymptomatic_infectiousness
+        days = (t - ref).total_seconds() / 86400
+        return level if -lo <= days <= hi else w.outside_infectious_weight
 
-    def exposure(self, row: dict, infectee: dict, infector: dict) -> tuple[float, dt.datetime]:
-        """Best score over the exposure span and the time it is reached."""
+    def timing(self, row: dict, infectee: dict, infector: dict) -> tuple[float, dt.datetime]:
+        """Best timing likelihood over the exposure span (6-hour steps) and when it is reached
+        (the best point ranked better on the training city than the mean over the span)."""
         a, b = row["first_exposure"], row["last_exposure"]
-        steps = max(1, int((b - a) / dt.timedelta(hours=6)))
+        steps = max(1, math.ceil((b - a) / dt.timedelta(hours=6)))
         ref = reference_time(infectee)
-        best, best_t = 0.0, a
-        for i in range(steps + 1):
-            t = a + (b - a) * (i / steps if steps else 0.5)
-            delay = (ref - t).total_seconds() / 86400
-            f = float(self.incubation.pdf(delay)) if delay > 0 else 0.0
-            score = f * self.infectious(infector, t)
+        best, best_t = -1.0, a
+        for i in range(steps):
+            t = a + (b - a) * ((i + 0.5) / steps)
+            score = (self.incubation_pdf((ref - t).total_seconds() / 86400)
+                     * self.infectious(infector, t))
             if score > best:
                 best, best_t = score, t
-        minutes = row["overlap_minutes"]
-        duration = 1.0 if minutes is None or row["setting"] == "household" else (
-            1 - math.exp(-max(minutes, 1.0) / self.w.duration_scale_minutes))
-        weight = (self.w.setting_weight.get(row["setting"], 0.0)
-                  * self.w.tier_weight.get(row["tier"], 0.0) * duration)
-        return best * weight, best_t
+        return best, best_t
+
+    def hazard(self, row: dict) -> float:
+        """Per-hour transmission hazard of the exposure's setting (and tier, when given)."""
+        h = self.w.hazard_per_hour
+        return h.get(f"{row['setting']}/{row['tier']}", h.get(row["setting"], 0.0))
+
+    @staticmethod
+    def hours(row: dict) -> float:
+        """Contact hours: the summed overlap, or the span for a shared home."""
+        if row["overlap_minutes"] is not None:
+            return max(row["overlap_minutes"], 1.0) / 60
+        return max((row["last_exposure"] - row["first_exposure"]).total_seconds() / 3600, 1.0)
+
+    def exposure(self, row: dict, infectee: dict, infector: dict) -> tuple[float, dt.datetime]:
+        timing, t = self.timing(row, infectee, infector)
+        return timing * -math.expm1(-self.hazard(row) * self.hours(row)), t
 
 
 def acquisition_seeds(infectees: list[dict], w: SourceWeights) -> pa.Table:
@@ -95,12 +125,11 @@ def acquisition_seeds(infectees: list[dict], w: SourceWeights) -> pa.Table:
     return pa.table(list(zip(*rows, strict=True)) if rows else [[], [], [], []], schema=SEED_SCHEMA)
 
 
-def candidate_links(engine: Engine, infectee_keys: Sequence[str] | None = None,
-                    profile: Profile | str | None = None, as_of: dt.datetime | None = None,
-                    bucket_minutes: int | None = 60) -> pa.Table:
-    """Candidate infectors (known cases) of each infectee, ranked; all cases when None."""
-    profile = profile if isinstance(profile, Profile) else load_profile(profile or "default")
-    as_of = as_of or local_now()
+def candidate_exposures(engine: Engine, infectee_keys: Sequence[str] | None, profile: Profile,
+                        as_of: dt.datetime, bucket_minutes: int | None = 60) -> tuple[pa.Table, dict]:
+    """Every exposure of each infectee to a known case in its acquisition window, and the
+    known cases by key (what ``score_candidates`` ranks; kept apart so weights can be fitted
+    on one set of exposures)."""
     known = {c["person_key"]: c for c in engine.query(KNOWN_CASES_SQL, {"as_of": as_of}).to_pylist()}
     wanted = list(known) if infectee_keys is None else list(infectee_keys)
     missing = [k for k in wanted if k not in known]
@@ -109,25 +138,41 @@ def candidate_links(engine: Engine, infectee_keys: Sequence[str] | None = None,
     infectees = [known[k] for k in wanted]
     exposures = run_rules(engine, acquisition_seeds(infectees, profile.source), profile,
                           profile.rules, as_of, targets=list(known), bucket_minutes=bucket_minutes)
-    scorer = Scorer(profile.source)
+    return exposures, known
+
+
+def candidate_links(engine: Engine, infectee_keys: Sequence[str] | None = None,
+                    profile: Profile | str | None = None, as_of: dt.datetime | None = None,
+                    bucket_minutes: int | None = 60) -> pa.Table:
+    """Candidate infectors (known cases) of each infectee, ranked; all cases when None."""
+    profile = profile if isinstance(profile, Profile) else load_profile(profile or "default")
+    exposures, known = candidate_exposures(engine, infectee_keys, profile, as_of or local_now(),
+                                           bucket_minutes)
+    return score_candidates(exposures.to_pylist(), known, profile.source)
+
+
+def score_candidates(exposures: list[dict], known: dict, w: SourceWeights) -> pa.Table:
+    """Rank each infectee's candidates from its exposure rows (dicts of a contacts table)."""
+    scorer = Scorer(w)
     per_pair: dict[tuple[str, str], dict] = {}
-    for row in exposures.to_pylist():
+    for row in exposures:
         x, y = row["case_key"], row["contact_key"]
         score, t = scorer.exposure(row, known[x], known[y])
         pair = per_pair.setdefault((x, y), {"score": 0.0, "best": -1.0})
         pair["score"] += score
         if score > pair["best"]:
             pair.update(best=score, row=row, t=t)
-    return _rank(per_pair, known)
+    return _rank(per_pair, known, w.unknown_source_weight)
 
 
-def _rank(per_pair: dict, known: dict) -> pa.Table:
+def _rank(per_pair: dict, known: dict, unknown: float) -> pa.Table:
     by_infectee: dict[str, list] = {}
     for (x, y), p in per_pair.items():
         by_infectee.setdefault(x, []).append((y, p))
     out = []
     for x, cands in sorted(by_infectee.items()):
-        total = sum(p["score"] for _, p in cands) or 1.0
+        # the prior mass of "infected by someone not among the candidates" keeps shares honest
+        total = sum(p["score"] for _, p in cands) + unknown
         cands.sort(key=lambda c: (-c[1]["score"], c[0]))
         ref = reference_time(known[x])
         for rank, (y, p) in enumerate(cands, start=1):

@@ -1,0 +1,152 @@
+"""Fit the source-tracing weights (profile ``source:``) by maximum likelihood on training cities.
+
+    python bench/fit_source.py --train CITY HOME SECRET [--train ...] \
+                               [--eval CITY HOME SECRET ...] [--json OUT]
+
+CITY is an ``epicenter synth`` delivery, HOME the warehouse it was ingested into, SECRET the
+EPICENTER_SECRET_FILE of that ingest (so the truth's id_no map to person_keys). Training
+and evaluation cities must be different syntheses (other ``--seed``): the figures reported
+in docs/trace.md are out of sample.
+
+Model (trace/source.py): a pair's score is the sum over its exposures of
+timing(t) * (1 - exp(-hazard[setting] * hours)); an infectee's true infector is one of its
+candidates with probability score / (sum of scores + unknown). The per-hour hazards and
+``unknown`` maximise the conditional log-likelihood of the true infectors (L-BFGS on log
+parameters, weak ridge so a setting seen once stays finite); the timing parameters
+(infectiousness window, outside weight) are a grid search on the same likelihood.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import itertools
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import minimize
+
+from epicenter.engine import Session
+from epicenter.privacy import Pseudonymizer
+from epicenter.settings import load_settings
+from epicenter.trace import load_profile
+from epicenter.trace.source import Scorer, candidate_exposures
+
+CLASSES = ("household", "hotel_room", "venue", "rail", "flight", "cell", "payment")
+GRID = {"infectious_before_onset_days": (1, 2, 3), "infectious_after_onset_days": (5, 8, 12),
+        "asymptomatic_window_days": (7, 14), "outside_infectious_weight": (0.01, 0.05)}
+
+
+def collect(city: Path, home: Path, secret: Path, profile) -> dict:
+    """Exposures of every known case, the known cases and each one's true infector key."""
+    os.environ["EPICENTER_SECRET_FILE"] = str(secret)
+    settings = load_settings(home=home)
+    params = json.loads((city / "truth/params.json").read_text())
+    as_of = dt.datetime.fromisoformat(params["params"]["start"]) + dt.timedelta(days=params["days"])
+    with Session() as s:
+        events = s.arrow(f"SELECT infectee_id_no, infector_id_no FROM read_csv("
+                         f"'{city}/truth/infections.csv', header=true, all_varchar=true)").to_pylist()
+    pseudo = Pseudonymizer.from_settings(settings)
+    infector = {pseudo.id_key(e["infectee_id_no"]): pseudo.id_key(e["infector_id_no"])
+                for e in events if e["infector_id_no"]}
+    exposures, known = candidate_exposures(settings.warehouse.open_engine("duckdb"), None,
+                                           profile, as_of)
+    return {"name": city.name, "exposures": exposures.to_pylist(), "known": known,
+            "infector": infector}
+
+
+def prepare(data: dict, timing: dict) -> dict:
+    """Arrays for one timing setting: per exposure (pair, class, timing, hours)."""
+    scorer = Scorer(load_profile("default").source.model_copy(update=timing))
+    pairs: dict[tuple[str, str], int] = {}
+    rows = []
+    for r in data["exposures"]:
+        x, y = r["case_key"], r["contact_key"]
+        tm, _ = scorer.timing(r, data["known"][x], data["known"][y])
+        rows.append((pairs.setdefault((x, y), len(pairs)), CLASSES.index(r["setting"]),
+                     tm, scorer.hours(r)))
+    arr = np.array(rows, dtype=float).reshape(-1, 4)
+    infectees = sorted(data["known"])
+    index = {x: i for i, x in enumerate(infectees)}
+    # the infectees whose infector is a known case; target = that pair, or -1 (not a candidate)
+    target = [pairs.get((x, data["infector"][x]), -1) for x in infectees
+              if data["infector"].get(x) in data["known"]]
+    return {"pair": arr[:, 0].astype(int), "cls": arr[:, 1].astype(int), "timing": arr[:, 2],
+            "hours": arr[:, 3], "pair_x": np.array([index[x] for x, _ in pairs], dtype=int),
+            "relevant": np.array([index[x] for x in infectees
+                                  if data["infector"].get(x) in data["known"]], dtype=int),
+            "target": np.array(target, dtype=int), "npairs": len(pairs), "nx": len(infectees)}
+
+
+def pair_scores(d: dict, log_h: np.ndarray) -> np.ndarray:
+    s = d["timing"] * -np.expm1(-np.exp(log_h[d["cls"]]) * d["hours"])
+    return np.bincount(d["pair"], s, d["npairs"])
+
+
+def neg_log_likelihood(theta: np.ndarray, ds: list[dict]) -> float:
+    log_h, log_u = theta[:-1], theta[-1]
+    nll = 0.01 * float(np.sum((log_h - log_h.mean()) ** 2))
+    for d in ds:
+        ps = pair_scores(d, log_h) + 1e-300
+        total = np.bincount(d["pair_x"], ps, d["nx"]) + math.exp(log_u)
+        hit = d["target"] >= 0
+        nll -= np.log(ps[d["target"][hit]]).sum() + log_u * np.sum(~hit)
+        nll += np.log(total[d["relevant"]]).sum()
+    return nll
+
+
+def top_k(d: dict, log_h: np.ndarray) -> tuple[float, float, int]:
+    """Share of relevant infectees whose true infector ranks 1st / in the top 3 (ties: worst)."""
+    ps = pair_scores(d, log_h)
+    top1 = top3 = 0
+    for x, tg in zip(d["relevant"], d["target"], strict=True):
+        if tg < 0:
+            continue
+        rank = int(np.sum(ps[d["pair_x"] == x] >= ps[tg]))  # ties count against
+        top1, top3 = top1 + (rank == 1), top3 + (rank <= 3)
+    n = len(d["relevant"])
+    return round(top1 / n, 4), round(top3 / n, 4), n
+
+
+def fit(train: list[dict]) -> dict:
+    best = None
+    for values in itertools.product(*GRID.values()):
+        timing = dict(zip(GRID, values, strict=True))
+        ds = [prepare(t, timing) for t in train]
+        theta0 = np.array([math.log(0.01)] * len(CLASSES) + [math.log(1e-3)])
+        res = minimize(neg_log_likelihood, theta0, args=(ds,), method="L-BFGS-B")
+        if best is None or res.fun < best[0]:
+            best = (res.fun, timing, res.x)
+    nll, timing, theta = best
+    return {"neg_log_likelihood": round(float(nll), 3), **timing,
+            "hazard_per_hour": {c: float(f"{math.exp(v):.2g}") for c, v in zip(CLASSES, theta[:-1], strict=True)},
+            "unknown_source_weight": float(f"{math.exp(theta[-1]):.2g}")}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--train", nargs=3, action="append", type=Path, required=True)
+    ap.add_argument("--eval", nargs=3, action="append", type=Path, default=[])
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args()
+    profile = load_profile("default")
+    train = [collect(*c, profile) for c in args.train]
+    fitted = fit(train)
+    report = {"train": [t["name"] for t in train], "fitted": fitted, "eval": {}}
+    for c in args.eval:
+        data = collect(*c, profile)
+        for label, w in (("shipped_profile", profile.source.model_dump()), ("fitted", fitted)):
+            timing = {k: w[k] for k in GRID}
+            log_h = np.log([max(w["hazard_per_hour"].get(k, 0.0), 1e-300) for k in CLASSES])
+            report["eval"].setdefault(data["name"], {})[label] = top_k(prepare(data, timing), log_h)
+    text = json.dumps(report, indent=1)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
