@@ -51,11 +51,14 @@ def _ev_cols(alias: str, prefix: str) -> str:
 
 def _ev_first(order: str) -> str:
     """Evidence of a group: the earliest pair's references of both sides, and the count."""
+    # ties on the time are broken by the rows' own references, so every min_by picks the
+    # same pair whatever order the engine scans the rows in (index or not, DuckDB or Spark)
+    key = (f"{{'t': {order}, 'cb': c_batch, 'cl': c_line, 'ob': o_batch, 'ol': o_line}}")
     parts = []
     for side, label in (("c", "case"), ("o", "contact")):
-        parts.append(f"'{label} ' || coalesce(min_by({side}_src, {order}), '?') || ':' || "
-                     f"coalesce(min_by({side}_batch, {order}), '?') || ':' || "
-                     f"coalesce(CAST(min_by({side}_line, {order}) AS VARCHAR), '?')")
+        parts.append(f"'{label} ' || coalesce(min_by({side}_src, {key}), '?') || ':' || "
+                     f"coalesce(min_by({side}_batch, {key}), '?') || ':' || "
+                     f"coalesce(CAST(min_by({side}_line, {key}) AS VARCHAR), '?')")
     return (f"{parts[0]} || ' ~ ' || {parts[1]} || CASE WHEN count(*) > 1 THEN ' (+' || "
             f"CAST(count(*) - 1 AS VARCHAR) || ' more)' ELSE '' END")
 
