@@ -49,8 +49,7 @@ def _table_root(paths: Sequence[str]) -> str:
     """The folder above a table's hive partition folders (``.../stays`` for ``.../stays/day=.../x``)."""
     import os
 
-    root = os.path.dirname(os.path.commonpath([str(p) for p in paths]) if len(paths) > 1
-                           else os.path.dirname(str(paths[0])) + "/x")
+    root = os.path.commonpath([os.path.dirname(str(p)) for p in paths])
     while "=" in os.path.basename(root):
         root = os.path.dirname(root)
     return root

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from epicenter.model.ode import rk4_step
+from epicenter.model.ode import integrate_days
 
 COMPARTMENTS = ("S", "E", "Ir", "Iu", "R")
 S, E, IR, IU, R = range(5)
@@ -133,26 +133,15 @@ def throttle(mob: np.ndarray, theta: float, population: np.ndarray, floor: np.nd
 def simulate(params: MetapopParams, x0: np.ndarray, days: int, mobility: Mobility,
              steps_per_day: int = 4, beta_scale: Callable[[int], float] | None = None) -> MetapopRun:
     """Deterministic mean field, fixed-step RK4; mobility and beta_scale constant within a day."""
-    h = 1.0 / steps_per_day
-    x = np.array(x0, dtype=float)
-    n = x.shape[1]
-    states = np.empty((days + 1, 5, n))
-    infections = np.zeros((days, n))
-    documented = np.zeros((days, n))
-    states[0] = x
-    floor = FLOOR * x.sum(axis=0)
-    for d in range(days):
+    floor = FLOOR * np.asarray(x0, dtype=float).sum(axis=0)
+
+    def rhs_for_day(d: int, x: np.ndarray):
         mob = throttle(mobility(d), params.theta, x.sum(axis=0), floor)
         leave = params.theta * mob.sum(axis=0)
         scale = 1.0 if beta_scale is None else beta_scale(d)
-        def f(y, mob=mob, leave=leave, scale=scale):
-            return derivative(y, params, mob, leave, scale)
+        return lambda y: derivative(y, params, mob, leave, scale)
 
-        for _ in range(steps_per_day):
-            x, new_inf, new_doc = rk4_step(f, x, h)
-            infections[d] += new_inf
-            documented[d] += new_doc
-        states[d + 1] = x
+    states, infections, documented = integrate_days(rhs_for_day, x0, days, steps_per_day)
     return MetapopRun(states, infections, documented)
 
 

@@ -23,3 +23,28 @@ def rk4_step(f: Derivative, x: np.ndarray, h: float) -> tuple[np.ndarray, np.nda
     w = h / 6
     return (x + w * (k1 + 2 * k2 + 2 * k3 + k4), w * (i1 + 2 * i2 + 2 * i3 + i4),
             w * (o1 + 2 * o2 + 2 * o3 + o4))
+
+
+def integrate_days(rhs_for_day: Callable[[int, np.ndarray], Derivative], x0: np.ndarray,
+                   days: int, steps_per_day: int
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Integrate day by day with ``steps_per_day`` RK4 steps.
+
+    ``rhs_for_day(d, x)`` gives the right-hand side for day ``d`` from the state at the day's
+    start: interventions and mobility switch at day boundaries. Returns the states at every
+    day boundary (days + 1 rows) and the two counted flows per day (days rows).
+    """
+    h = 1.0 / steps_per_day
+    x = np.array(x0, dtype=float)
+    states = np.empty((days + 1, *x.shape))
+    flow1 = np.zeros((days, *x.shape[1:]))
+    flow2 = np.zeros((days, *x.shape[1:]))
+    states[0] = x
+    for d in range(days):
+        f = rhs_for_day(d, x)
+        for _ in range(steps_per_day):
+            x, new1, new2 = rk4_step(f, x, h)
+            flow1[d] += new1
+            flow2[d] += new2
+        states[d + 1] = x
+    return states, flow1, flow2

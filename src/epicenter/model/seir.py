@@ -30,7 +30,7 @@ from typing import Protocol
 
 import numpy as np
 
-from epicenter.model.ode import rk4_step
+from epicenter.model.ode import integrate_days
 
 COMPARTMENTS = ("S", "E", "I", "A", "Q", "R")
 S, E, I, A, Q, R = range(6)  # noqa: E741 - compartment names of the equations
@@ -151,23 +151,12 @@ def simulate(params: SEIRParams, population: np.ndarray, x0: np.ndarray, days: i
     pop = np.asarray(population, dtype=float)
     if schedule is None:
         schedule = ConstantSchedule(np.ones((1, 1)) if pop.size == 1 else np.eye(pop.size))
-    h = 1.0 / steps_per_day
-    x = np.array(x0, dtype=float)
-    g = pop.size
-    states = np.empty((days + 1, 6, g))
-    infections = np.zeros((days, g))
-    onsets = np.zeros((days, g))
-    states[0] = x
-    for d in range(days):
-        c, kap = schedule.contacts(d), schedule.kappa(d, params.kappa)
-        def f(y, c=c, kap=kap):
-            return derivative(y, params, c, kap, pop)
 
-        for _ in range(steps_per_day):
-            x, new_inf, new_ons = rk4_step(f, x, h)
-            infections[d] += new_inf
-            onsets[d] += new_ons
-        states[d + 1] = x
+    def rhs_for_day(d: int, _x: np.ndarray):
+        c, kap = schedule.contacts(d), schedule.kappa(d, params.kappa)
+        return lambda y: derivative(y, params, c, kap, pop)
+
+    states, infections, onsets = integrate_days(rhs_for_day, x0, days, steps_per_day)
     return Trajectory(np.arange(days + 1), states, infections, onsets, params.rho * onsets)
 
 
