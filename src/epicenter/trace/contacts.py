@@ -37,6 +37,8 @@ CONTACT_COLUMNS = ("case_key", "contact_key", "tier", "setting", "place_id", "pl
 _TIER_LABEL = " ".join(f"WHEN {rank} THEN '{tier}'" for tier, rank in TIER_RANK.items())
 
 # keep, per (case, seed, contact, setting), the exposures of the strongest tier reached
+# place_id: the place of the longest exposure; equal lengths (payments have none) fall to
+# the greatest place_id, so the answer never depends on the order rows are scanned in
 ASSEMBLE_SQL = """
 WITH g AS ({groups}),
 best AS (
@@ -50,7 +52,7 @@ top AS (
 ),
 r AS (
   SELECT case_key, seed_key, contact_key, setting, max(tier_rank) AS tier_rank,
-         max_by(place_id, coalesce(overlap_s, 0)) AS place_id,
+         max_by(place_id, {{'o': coalesce(overlap_s, 0), 'p': place_id}}) AS place_id,
          min(first_exposure) AS first_exposure, max(last_exposure) AS last_exposure,
          CAST(sum(overlap_s) AS DOUBLE) / 60 AS overlap_minutes,
          string_agg(evidence, '; ' ORDER BY evidence) AS evidence, min(rule_id) AS rule
