@@ -85,6 +85,15 @@ def test_backtest_li2020_top_cities():
     assert {r["model"] for r in rows} == {"renewal", "persistence", "loglinear"}
 
 
+def test_backtest_li2020_can_rank_cities_by_what_was_known_at_the_first_origin(tmp_path):
+    scores = tmp_path / "scores.csv"
+    result = _run("backtest", "--li2020", "--cities", "3", "--rank-by", "origin", "--horizons",
+                  "7", "--scores", str(scores), "--format", "json")
+    assert result.exit_code == 0, result.output
+    # by total cases the top 3 are Wuhan, Xiaogan, Huanggang; by 23 January they were these
+    assert {r["series"] for r in _csv_rows(scores.read_text())} == {"Wuhan", "Chongqing", "Beijing"}
+
+
 def test_rt_and_forecast_from_the_warehouse_include_child_areas(filled):
     warehouse, rows_in = filled
     areas = [r[1] for r in rows_in]
@@ -118,8 +127,12 @@ def test_conflicting_or_unusable_inputs_are_reported_not_raised(epiestim_dir, tm
     si = str(epiestim_dir / "Flu2009_si_distr.csv")
     assert _run("forecast", "--incidence", inc, "--si-distr", si, "--si-mean", "3").exit_code == 2
     assert _run("rt", "--incidence", inc, "--si-mean", "0.5", "--si-sd", "1").exit_code == 2
+    empty = tmp_path / "empty.csv"
+    empty.write_text("date,cases\n")
+    assert _run("forecast", "--incidence", str(empty)).exit_code == 1
+    # a single day of cases is a forecastable start: R comes from the prior (docs/forecast.md)
     one_day = tmp_path / "one.csv"
     one_day.write_text("date,cases\n2020-01-01,4\n")
-    assert _run("forecast", "--incidence", str(one_day)).exit_code == 1
+    assert _run("forecast", "--incidence", str(one_day), "--format", "csv").exit_code == 0
     assert _run("backtest", "--incidence", inc, "--horizons", "x").exit_code == 2
     assert _run("backtest", "--li2020", "--incidence", inc).exit_code == 2

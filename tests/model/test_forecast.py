@@ -7,8 +7,9 @@ import pytest
 from scipy.optimize import brentq
 
 from epicenter.model.baselines import loglinear_forecast, persistence_forecast
-from epicenter.model.forecast import overdispersion, renewal_forecast
+from epicenter.model.forecast import renewal_forecast
 from epicenter.model.incidence import from_counts, read_incidence
+from epicenter.model.renewal_evidence import overdispersion
 from epicenter.model.scoring import HUB_QUANTILES
 from epicenter.model.serial_interval import parametric_si, read_si_distr
 
@@ -85,3 +86,32 @@ def test_persistence_carries_the_last_week_mean():
     assert fc.median[0] == pytest.approx(16.0, abs=3)
     lo, hi = fc.quantiles[:, 0], fc.quantiles[:, -1]
     assert (lo <= 16).all() and (hi >= 16).all()
+
+
+def test_leading_days_without_cases_change_nothing(simulate):
+    si = parametric_si(5.0, 2.0, 120)
+    cases = simulate(np.full(30, 1.2), si, 20, seed=8)
+    plain = renewal_forecast(from_counts(cases), si, 10, n_samples=500)
+    padded = renewal_forecast(from_counts(np.concatenate([np.zeros(9), cases])), si, 10,
+                              n_samples=500)
+    np.testing.assert_array_equal(plain.quantiles, padded.quantiles)
+
+
+def test_a_series_that_has_just_started_is_forecast_from_the_prior_not_as_zero():
+    si = parametric_si(5.0, 2.0, 120)
+    fc = renewal_forecast(from_counts([0, 0, 0, 0, 40]), si, 14, n_samples=2000)
+    assert fc.extra["r_mean"] != fc.extra["r_mean"]  # NaN: no window to estimate R from
+    assert fc.median[-1] > 0
+    assert fc.quantiles[-1, -1] > 40  # the prior R (mean 5) lets it grow
+
+
+def test_decline_is_damped_less_than_growth(simulate):
+    si = parametric_si(5.0, 2.0, 120)
+    inc = from_counts(simulate(np.concatenate([np.full(10, 2.0), np.full(10, 0.7)]), si, 30,
+                               seed=2))
+    kept = renewal_forecast(inc, si, 14, drift_sd=0.0, damping=0.5, damping_below=1.0,
+                            damping_prior_weight=np.inf)
+    pulled = renewal_forecast(inc, si, 14, drift_sd=0.0, damping=0.5, damping_below=0.5,
+                              damping_prior_weight=np.inf)
+    assert kept.median[-1] < pulled.median[-1]
+    assert kept.median[-1] < kept.median[0]  # R stays below 1: the decline goes on

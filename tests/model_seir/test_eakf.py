@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pytest
 
 from epicenter.model import metapop as mp
-from epicenter.model.calib_eakf import HIGH, LOW, NAMES, _adjust, if_eakf
+from epicenter.model.calib_eakf import HIGH, LOW, NAMES, _adjust, _inflate, if_eakf
 from epicenter.model.metapop_data import MetapopData
 
 
@@ -46,3 +47,18 @@ def test_if_eakf_recovers_simulated_parameters():
     assert abs(rows["Re"]["q0.5"] - truth.re) < 0.5
     assert (result.ensemble >= LOW).all() and (result.ensemble <= HIGH).all()
     assert result.history.shape == (5, len(NAMES))
+    # each member's parameters averaged over the days of the last pass (Li et al.'s estimate)
+    assert result.time_mean.shape == result.ensemble.shape
+    assert (result.time_mean >= LOW).all() and (result.time_mean <= HIGH).all()
+    averaged = {r["parameter"]: r for r in result.summary("time_mean")}
+    assert averaged["Re"]["q0.025"] < truth.re < averaged["Re"]["q0.975"]
+    with pytest.raises(ValueError):
+        result.summary("median")
+
+
+def test_inflation_keeps_the_ensemble_mean_and_scales_the_spread():
+    rng = np.random.default_rng(2)
+    values = rng.normal(3.0, 0.5, size=(200, 4))
+    wider = _inflate(values, 1.1)
+    np.testing.assert_allclose(wider.mean(axis=0), values.mean(axis=0), atol=1e-12)
+    np.testing.assert_allclose(wider.std(axis=0), 1.1 * values.std(axis=0), rtol=1e-12)

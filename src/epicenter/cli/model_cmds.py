@@ -44,7 +44,10 @@ def _load_incidence(settings, area: str | None, incidence_file: Path | None):
     if (area is None) == (incidence_file is None):
         raise click.UsageError("give exactly one of --area and --incidence")
     if incidence_file is not None:
-        return read_incidence(incidence_file)
+        try:
+            return read_incidence(incidence_file)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
     if not settings.warehouse.exists:
         raise click.UsageError(f"no warehouse at {settings.home}")
     with settings.warehouse.open_engine(settings.engine) as engine:
@@ -169,20 +172,24 @@ def forecast(settings, area, incidence_file, horizon, si_mean, si_sd, si_distr, 
 @click.option("--li2020", is_flag=True, help="Backtest on Li et al. 2020 reported cases by city.")
 @click.option("--cities", type=int, default=20, show_default=True,
               help="With --li2020: the N cities with most cases.")
+@click.option("--rank-by", type=click.Choice(["total", "origin"]), default="total",
+              show_default=True,
+              help="With --li2020: rank cities by cases over the whole period, or by cases up "
+                   "to the first forecast origin (--min-train days; no look at the outcome).")
 @click.option("--horizons", default="7,14", show_default=True, help="Comma-separated days ahead.")
 @click.option("--min-train", type=int, default=14, show_default=True,
               help="Days observed before the first forecast origin.")
 @_si_options(COVID_SI)
 @click.option("--cv", "folds", type=int, default=0, show_default=True,
               help="K-fold cross-validation over series: tune the renewal model's damping, "
-                   "drift and overdispersion floor on the other folds (needs K >= 2 series).")
+                   "drift and overdispersion priors on the other folds (needs K >= 2 series).")
 @click.option("--scores", "scores_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write every scored forecast (CSV).")
 @format_option(choices=("table", "csv", "json", "parquet"))
 @output_option()
 @click.pass_obj
-def backtest(settings, area, incidence_file, li2020, cities, horizons, min_train, si_mean, si_sd,
-             si_distr, folds, scores_file, fmt, output):
+def backtest(settings, area, incidence_file, li2020, cities, rank_by, horizons, min_train, si_mean,
+             si_sd, si_distr, folds, scores_file, fmt, output):
     """Rolling-origin forecasts scored by WIS and coverage against two baselines."""
     from epicenter.model.backtest import cross_validated, default_models, rolling_origin, summarise
     from epicenter.model.incidence import read_li2020
@@ -196,7 +203,8 @@ def backtest(settings, area, incidence_file, li2020, cities, horizons, min_train
     if li2020:
         if area or incidence_file:
             raise click.UsageError("--li2020 excludes --area and --incidence")
-        series = read_li2020(LI2020_INCIDENCE, cities)
+        series = read_li2020(LI2020_INCIDENCE, cities,
+                             rank_days=min_train if rank_by == "origin" else None)
     elif area:
         # several areas (comma-separated) give several series, scored together
         series = {code: _load_incidence(settings, code, None) for code in area.split(",")}
@@ -208,8 +216,9 @@ def backtest(settings, area, incidence_file, li2020, cities, horizons, min_train
         if folds:
             scores, chosen = cross_validated(series, si, steps, folds, min_train=min_train)
             for fold in chosen:
-                click.echo("fold {fold}: {series} series, damping {damping:g}, drift_sd "
-                           "{drift_sd:g}, phi_floor {phi_floor:g}".format(**fold), err=True)
+                click.echo("fold {fold}: {series} series, damping {damping:g}, damping_below "
+                           "{damping_below:g}, drift_sd {drift_sd:g}, phi_prior {phi_prior:g}"
+                           .format(**fold), err=True)
         else:
             scores = rolling_origin(series, default_models(si), steps, min_train)
     except ValueError as exc:

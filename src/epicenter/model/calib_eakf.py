@@ -17,6 +17,10 @@ estimate is the last run's posterior at the end of the window (mean and 95% rang
 Predicted reports: documented new infections of each member convolved with the Gamma
 (shape 1.85, mean 9 d) reporting delay. Seeds: E and Iu in the seed area ~ U(0, 2000).
 
+``inflation`` > 1 spreads the parameters and the E, Iu states about their ensemble mean
+each day before the update, as Li et al.'s code does (1.1); off by default, because on the
+Li data it left the posterior spread over most of the prior (docs/models.md §5).
+
 Zero counts are not assimilated by default (``assimilate_zeros=False``). Why: the predicted
 report of an area with few cases is a skewed count; the Gaussian update against an
 observed 0 pulls every member down, and thousands of such updates (most areas report 0
@@ -63,15 +67,29 @@ class EAKFResult:
     history: np.ndarray  # (iterations, 6) time-averaged posterior means per iteration
     infections_seed_area: np.ndarray  # (members,) new infections over the window, last run
     infections_total: np.ndarray
+    # (members, 6) each member's parameters averaged over the days of the last run: Li et
+    # al.'s estimate, steadier than the end of the window when inflation is on
+    time_mean: np.ndarray | None = None
+
+    def params(self, estimate: str = "end") -> np.ndarray:
+        if estimate == "time_mean" and self.time_mean is not None:
+            return self.time_mean
+        if estimate not in ("end", "time_mean"):
+            raise ValueError("estimate is 'end' or 'time_mean'")
+        return self.ensemble
+
+    def reproduction(self, estimate: str = "end") -> np.ndarray:
+        v = dict(zip(self.names, self.params(estimate).T, strict=True))
+        return v["a"] * v["b"] * v["D"] + (1 - v["a"]) * v["m"] * v["b"] * v["D"]
 
     @property
     def re(self) -> np.ndarray:
-        v = dict(zip(self.names, self.ensemble.T, strict=True))
-        return v["a"] * v["b"] * v["D"] + (1 - v["a"]) * v["m"] * v["b"] * v["D"]
+        return self.reproduction("end")
 
-    def summary(self) -> list[dict]:
+    def summary(self, estimate: str = "end") -> list[dict]:
         rows = []
-        columns = [*zip(self.names, self.ensemble.T, strict=True), ("Re", self.re),
+        columns = [*zip(self.names, self.params(estimate).T, strict=True),
+                   ("Re", self.reproduction(estimate)),
                    ("infections_seed_area", self.infections_seed_area),
                    ("infections_total", self.infections_total)]
         for name, values in columns:
@@ -122,9 +140,16 @@ def _adjust(values: np.ndarray, h: np.ndarray, y: float) -> np.ndarray | None:
     return dh[:, None] * (cov / (var_h * h.size / (h.size - 1)))[None, :]
 
 
+def _inflate(values: np.ndarray, factor: float) -> np.ndarray:
+    """Spread members away from their mean by ``factor`` (axis 0 = members)."""
+    mean = values.mean(axis=0, keepdims=True)
+    return mean + factor * (values - mean)
+
+
 def _run_filter(data: MetapopData, y: np.ndarray, theta: np.ndarray, seed_area: int,
-                rng: np.random.Generator, pmf: np.ndarray, steps: int, zeros: bool
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                rng: np.random.Generator, pmf: np.ndarray, steps: int, zeros: bool,
+                inflation: float = 1.0
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     members, days = theta.shape[0], y.shape[0]
     n = data.population.size
     x = np.zeros((members, 5, n))
@@ -138,12 +163,18 @@ def _run_filter(data: MetapopData, y: np.ndarray, theta: np.ndarray, seed_area: 
     inf = np.zeros((members, n))
     means = []
     floor = mp.FLOOR * data.population
+    member_sum = np.zeros_like(theta)
     for d in range(days):
         mob = mp.throttle(data.mobility(d), float(theta[:, 2].max()), x.sum(axis=1).mean(axis=0),
                           floor)
         new_inf, new_doc = _step(rng, x, _MemberParams.of(theta), mob, steps)
         doc[:, d] = new_doc
         inf += new_inf
+        if inflation != 1.0:
+            # Li et al.'s multiplicative inflation (1.1) against ensemble collapse
+            theta = np.clip(_inflate(theta, inflation), LOW, HIGH)
+            x[:, [mp.E, mp.IU]] = np.clip(np.rint(_inflate(x[:, [mp.E, mp.IU]], inflation)), 0,
+                                          None)
         h_all = np.einsum("kdn,d->kn", doc[:, : d + 1], pmf[: d + 1][::-1])  # reports today
         size = x.sum(axis=1)  # adjusted infected are taken from / given back to S
         observed = h_all.var(axis=0) > 0
@@ -161,12 +192,14 @@ def _run_filter(data: MetapopData, y: np.ndarray, theta: np.ndarray, seed_area: 
             theta = np.clip(stacked[:, 2:], LOW, HIGH)
         x[:, mp.S] = np.maximum(size - x[:, 1:].sum(axis=1), 0.0)
         means.append(theta.mean(axis=0))
-    return theta, np.array(means), inf[:, seed_area], inf.sum(axis=1)
+        member_sum += theta
+    return theta, np.array(means), inf[:, seed_area], inf.sum(axis=1), member_sum / days
 
 
 def if_eakf(data: MetapopData, seed_area: str = "Wuhan", days: int = 14, members: int = 300,
             iterations: int = 10, cooling: float = 0.9, seed: int = 0,
-            steps_per_day: int = 4, assimilate_zeros: bool = False) -> EAKFResult:
+            steps_per_day: int = 4, assimilate_zeros: bool = False,
+            inflation: float = 1.0) -> EAKFResult:
     """Estimate (b, m, theta, Z, a, D) from ``data.cases[:days]`` by IF-EAKF."""
     if data.cases is None:
         raise ValueError("the data have no case counts to fit")
@@ -183,7 +216,7 @@ def if_eakf(data: MetapopData, seed_area: str = "Wuhan", days: int = 14, members
             spread = 0.25 * (HIGH - LOW) * cooling**it
             theta = np.clip(history[-1] + rng.normal(size=(members, len(NAMES))) * spread,
                             LOW, HIGH)
-        theta, means, local, total = _run_filter(data, y, theta, area, rng, pmf, steps_per_day,
-                                                 assimilate_zeros)
+        theta, means, local, total, time_mean = _run_filter(
+            data, y, theta, area, rng, pmf, steps_per_day, assimilate_zeros, inflation)
         history.append(means.mean(axis=0))
-    return EAKFResult(NAMES, theta, np.array(history), local, total)
+    return EAKFResult(NAMES, theta, np.array(history), local, total, time_mean)

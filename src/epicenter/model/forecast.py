@@ -2,15 +2,20 @@
 
 The model continues the Cori et al. renewal process beyond the last observed day:
 
-    R_T       ~ posterior Gamma of the last Rt window (epicenter.model.rt)
-    log R_t+1 = damping * log R_t + N(0, drift_sd^2)   (damped random walk on log R)
+    R_T       ~ posterior Gamma of the last Rt window (epicenter.model.rt), or the prior
+                when the series has only just started (no infectiousness yet)
+    log R_t+1 = d * log R_t + N(0, drift_sd^2),  d = damping if R_t > 1 else damping_below
     y_t       ~ NegBin(mean R_t * Lambda_t, overdispersion phi)
 
-where Lambda_t is the infectiousness of observed and already simulated cases. phi is
-estimated per series by the method of moments from one-day-ahead in-sample predictions (so
-noisy reporting widens the intervals), but not below a floor. Paths are simulated by Monte
-Carlo with a fixed seed; the forecast is the 23 hub quantiles of the simulated counts on
-each day. Future imported cases are taken as zero.
+The series is taken from its first case (leading days without cases carry no information,
+and the first cases are the seeds). Lambda_t is the infectiousness of observed and already
+simulated cases. Growth is pulled back towards R = 1 faster than decline is (growth meets
+depletion and control; a decline under control persists), hence the two factors. The
+overdispersion phi, the drift sd and damping_below start from priors learned by backtest on
+other series and are revised by the series' own past (epicenter.model.renewal_evidence), so
+noisy reporting or a volatile R widens the intervals and a steady decline is carried on.
+Paths are simulated by Monte Carlo with a fixed seed; the forecast is the 23 hub quantiles
+of the simulated counts on each day. Future imported cases are taken as zero.
 """
 
 from __future__ import annotations
@@ -21,16 +26,23 @@ import numpy as np
 import pyarrow as pa
 
 from epicenter.model.incidence import Incidence
-from epicenter.model.rt import estimate_rt, infectiousness
+from epicenter.model.renewal_evidence import damping_below_for, dispersion_for, drift_sd_for
+from epicenter.model.rt import estimate_rt
 from epicenter.model.scoring import HUB_QUANTILES
 from epicenter.model.serial_interval import fit_to_length
 
-# Chosen by backtest (lowest mean WIS) on the Li et al. cities ranked 21-60 by cases, which
-# the documented evaluation on the top 20 does not use (docs/forecast.md).
-DEFAULT_DRIFT_SD = 0.2  # sd per day of the random walk on log R
-DEFAULT_DAMPING = 0.5  # log R_{t+1} = damping * log R_t + noise
-DEFAULT_PHI_FLOOR = 0.3  # least NB overdispersion (var = mu + phi mu^2)
-MAX_OVERDISPERSION = 5.0
+# Priors chosen by backtest on 34 Li et al. cities (ranked 21-60 by cases, minus those among
+# the 20 with most cases by 23 January), which neither documented evaluation uses: the lowest
+# mean WIS among the settings whose 50% and 90% coverage were within 10 points of nominal at
+# 7 and 14 days. The evidence weights (which those short series never reach) were chosen by
+# lowest mean WIS on a second synthetic city (seed 2). docs/forecast.md has the grids.
+DEFAULT_DRIFT_SD = 0.5  # sd per day of the random walk on log R
+DEFAULT_DAMPING = 0.6  # log R_{t+1} = damping * log R_t + noise, while R > 1
+DEFAULT_DAMPING_BELOW = 0.8  # the same while R < 1
+DEFAULT_PHI_PRIOR = 0.3  # NB overdispersion (var = mu + phi mu^2) before any evidence
+DEFAULT_PHI_PRIOR_WEIGHT = 3.0  # days of evidence the prior is worth
+DEFAULT_DRIFT_PRIOR_WEIGHT = 1.0  # independent weekly changes of Rt DEFAULT_DRIFT_SD is worth
+DEFAULT_DAMPING_PRIOR_WEIGHT = 0.1  # the same for DEFAULT_DAMPING_BELOW
 
 
 @dataclass(frozen=True)
@@ -73,26 +85,15 @@ def sample_quantiles(samples: np.ndarray, levels: tuple[float, ...] = HUB_QUANTI
     return np.quantile(samples, levels, axis=0).T
 
 
-def overdispersion(incidence: Incidence, si: np.ndarray, window: int = 7,
-                   lookback: int = 28) -> float:
-    """Method-of-moments NB overdispersion phi (var = mu + phi mu^2) of one-day-ahead
-    predictions R_{t-1} Lambda_t over the last ``lookback`` days; 0 means Poisson."""
-    n = len(incidence)
-    if n < window + 3:
-        return 0.0
-    est = estimate_rt(incidence, si, window=window)  # window k ends on day t_end[k] (1-based)
-    lam = infectiousness(incidence.with_first_day_imported().total, si)
-    observed = incidence.with_first_day_imported().local
-    # the estimate from the window ending on day d predicts day d + 1 (0-based index d)
-    days = est.t_end.astype(int)[:-1]
-    ok = est.estimable[:-1]
-    mu = est.mean[:-1][ok] * lam[days[ok]]
-    y = observed[days[ok]]
-    mu, y = mu[-lookback:], y[-lookback:]
-    if len(mu) < 5 or (mu**2).sum() <= 0:
-        return 0.0
-    phi = (((y - mu) ** 2 - mu).sum()) / (mu**2).sum()
-    return float(np.clip(phi, 0.0, MAX_OVERDISPERSION))
+def from_first_case(incidence: Incidence) -> Incidence:
+    """The series from its first day with a case: EpiEstim's "day 1 is imported" convention
+    then applies to the first cases, whose infectors are unobserved, and not to an empty day."""
+    nonzero = np.flatnonzero(incidence.total > 0)
+    if len(nonzero) == 0 or nonzero[0] == 0:
+        return incidence
+    first = int(nonzero[0])
+    return Incidence(incidence.local[first:], incidence.imported[first:],
+                     incidence.dates[first:] if incidence.dates else None)
 
 
 def _negbin(rng: np.random.Generator, mu: np.ndarray, phi: float) -> np.ndarray:
@@ -105,22 +106,35 @@ def _negbin(rng: np.random.Generator, mu: np.ndarray, phi: float) -> np.ndarray:
 
 def simulate_renewal(incidence: Incidence, si: np.ndarray, horizon: int, *, window: int = 7,
                      drift_sd: float = DEFAULT_DRIFT_SD, damping: float = DEFAULT_DAMPING,
-                     phi: float | None = None, phi_floor: float = DEFAULT_PHI_FLOOR,
+                     damping_below: float = DEFAULT_DAMPING_BELOW,
+                     drift_prior_weight: float = DEFAULT_DRIFT_PRIOR_WEIGHT,
+                     damping_prior_weight: float = DEFAULT_DAMPING_PRIOR_WEIGHT,
+                     phi: float | None = None, phi_prior: float = DEFAULT_PHI_PRIOR,
+                     phi_prior_weight: float = DEFAULT_PHI_PRIOR_WEIGHT,
                      n_samples: int = 2000, seed: int = 1, prior_mean: float = 5.0,
                      prior_sd: float = 5.0) -> tuple[np.ndarray, dict]:
     """Simulated future counts, shape (n_samples, horizon), and the fitted settings."""
     rng = np.random.default_rng(seed)
+    incidence = from_first_case(incidence)
     inc = incidence.with_first_day_imported()
     n = len(inc)
-    est = estimate_rt(incidence, si, t_start=np.array([max(2, n - window + 1)]),
-                      t_end=np.array([n]), prior_mean=prior_mean, prior_sd=prior_sd)
     if phi is None:
-        # the floor keeps intervals honest when a short history looks less noisy than it is
-        phi = max(overdispersion(incidence, si, window=window), phi_floor)
-    if est.estimable[0]:
+        phi = dispersion_for(incidence, si, phi_prior, phi_prior_weight, window=window)
+    # the series' own past revises the priors (learned on other series) as far as it goes
+    if drift_sd > 0:
+        drift_sd = drift_sd_for(incidence, si, drift_sd, drift_prior_weight, window=window)
+    damping_below = damping_below_for(incidence, si, damping_below, damping_prior_weight,
+                                      window=window)
+    est = None
+    if n >= 2:
+        est = estimate_rt(incidence, si, t_start=np.array([max(2, n - window + 1)]),
+                          t_end=np.array([n]), prior_mean=prior_mean, prior_sd=prior_sd)
+    if est is not None and est.estimable[0]:
         r = est.sample(0, n_samples, rng)
-    else:  # nothing infectious in the last window: no local transmission to project
-        r = np.zeros(n_samples)
+    else:
+        # the cases so far are all seeds (nothing infectious before them): the data say
+        # nothing about R yet, so it is drawn from the prior rather than set to 0
+        r = rng.gamma((prior_mean / prior_sd) ** 2, prior_sd**2 / prior_mean, n_samples)
     w = fit_to_length(si, n + horizon)
     w[0] = 0.0
     # weights below 1e-12 of the largest change nothing: only the SI's support is convolved
@@ -132,12 +146,14 @@ def simulate_renewal(incidence: Incidence, si: np.ndarray, horizon: int, *, wind
         lo = max(0, t - support + 1)
         lam = paths[:, lo:t] @ w[1 : t - lo + 1][::-1]
         if h > 0:
-            # damping < 1 pulls log R towards 0 (R towards 1): growth does not go on for ever
-            r = np.exp(damping * np.log(np.maximum(r, 1e-12))
-                       + (rng.normal(0.0, drift_sd, n_samples) if drift_sd > 0 else 0.0))
+            # damping < 1 pulls log R towards 0 (R towards 1); growth and decline get their
+            # own factor (see DEFAULT_DAMPING_BELOW)
+            log_r = np.log(np.maximum(r, 1e-12))
+            log_r *= np.where(log_r > 0, damping, damping_below)
+            r = np.exp(log_r + (rng.normal(0.0, drift_sd, n_samples) if drift_sd > 0 else 0.0))
         paths[:, t] = _negbin(rng, r * lam, phi)
-    info = {"r_mean": float(est.mean[0]) if est.estimable[0] else float("nan"),
-            "phi": phi, "drift_sd": drift_sd, "damping": damping}
+    info = {"r_mean": float(est.mean[0]) if est is not None and est.estimable[0] else float("nan"),
+            "phi": phi, "drift_sd": drift_sd, "damping": damping, "damping_below": damping_below}
     return paths[:, n:], info
 
 

@@ -87,6 +87,8 @@ def read_incidence(path: Path | str) -> Incidence:
     day_col = _pick(header, _DAY_COLUMNS)
     if "date" not in header and day_col is None:
         raise ValueError(f"{path}: needs a 'date' or a 'day' column")
+    if not rows:
+        raise ValueError(f"{path}: no days")
 
     def count(row: dict, col: str) -> float:
         text = (row.get(col) or "").strip()
@@ -174,16 +176,23 @@ def warehouse_onset_reports(engine, code: str) -> list[tuple[dt.date, dt.date, i
     return [(r["o"], r["r"], int(r["n"])) for r in rows]
 
 
-def read_li2020(path: Path | str, cities: int | None = None) -> dict[str, Incidence]:
+def read_li2020(path: Path | str, cities: int | None = None,
+                rank_days: int | None = None) -> dict[str, Incidence]:
     """Reported cases per city from Li et al. 2020 ``Incidence.csv`` (a Date column, then one
-    column per city), ordered by total cases, largest first; ``cities`` keeps the top N."""
+    column per city), ordered by cases, largest first; ``cities`` keeps the top N.
+
+    Cities are ranked by their total over the whole file, or, with ``rank_days``, over the
+    first ``rank_days`` days only: a backtest whose first origin is that day then picks its
+    cities without looking at what happened after it (ranking by the total favours the cities
+    whose cases grew most afterwards, a selection on the outcome)."""
     with open(path, newline="", encoding="utf-8") as f:
         reader = csv.reader(f)
         header = next(reader)
         rows = list(reader)
     dates = [dt.date.fromisoformat(r[0]) for r in rows]
     counts = np.array([[float(v) for v in r[1:]] for r in rows])
-    order = sorted(range(counts.shape[1]), key=lambda j: (-counts[:, j].sum(), header[j + 1]))
+    ranked = counts if rank_days is None else counts[:rank_days]
+    order = sorted(range(counts.shape[1]), key=lambda j: (-ranked[:, j].sum(), header[j + 1]))
     if cities is not None:
         order = order[:cities]
     return {header[j + 1]: from_counts(counts[:, j], dates) for j in order}
