@@ -1,6 +1,6 @@
 """Ingest throughput and peak memory for cell_signaling and venue_scan reference CSVs.
 
-    python bench/bench_ingest.py [--rows 10000000] [--work /tmp/epicenter-bench]
+    python bench/bench_ingest.py [--rows 10000000] [--work /tmp/epicenter-bench] [--reuse]
 
 Generates the reference data and one CSV of ``--rows`` rows per kind covering one day,
 like a carrier's or a venue platform's daily delivery (DuckDB SQL, not timed), then ingests each file in a fresh child process and reports wall time, rows/s
@@ -82,6 +82,11 @@ def generate(work: Path, rows: int, persons: int, cells: int, venues: int) -> No
             TO '{d}/venue_scan.csv' (HEADER)""")
 
 
+def duckdb_version() -> str:
+    with Session() as s:
+        return s.scalar("SELECT version()")
+
+
 def run_child(home: Path, kind: str, path: Path) -> dict:
     load_start = os.getloadavg()[0]
     t0 = time.perf_counter()
@@ -103,26 +108,34 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=10_000_000)
     ap.add_argument("--persons", type=int, default=1_000_000)
     ap.add_argument("--work", type=Path, default=Path("/tmp/epicenter-bench"))
+    ap.add_argument("--reuse", action="store_true",
+                    help="keep the generated files of an earlier run with the same --work")
     ap.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    files = {k: args.work / "delivery" / f"{k}.csv" for k in KINDS}
+    reuse = args.reuse and all(f.exists() for f in files.values())
     if not args.generate_only:
-        shutil.rmtree(args.work, ignore_errors=True)
+        shutil.rmtree(args.work / "home", ignore_errors=True)
+        if not reuse:
+            shutil.rmtree(args.work, ignore_errors=True)
     os.environ.setdefault("EPICENTER_SECRET_FILE", str(args.work / "secret"))
     t0 = time.perf_counter()
     if args.generate_only:
         generate(args.work, args.rows, args.persons, cells=20_000, venues=20_000)
         return
-    subprocess.run([sys.executable, __file__, "--generate-only", "--rows", str(args.rows),
-                    "--persons", str(args.persons), "--work", str(args.work)], check=True)
-    files = {k: args.work / "delivery" / f"{k}.csv" for k in KINDS}
-    print(f"generated in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    if not reuse:
+        subprocess.run([sys.executable, __file__, "--generate-only", "--rows", str(args.rows),
+                        "--persons", str(args.persons), "--work", str(args.work)], check=True)
+        print(f"generated in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     home = args.work / "home"
     results = []
+    started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     for kind in KINDS:
         r = run_child(home, kind, files[kind])
         print(json.dumps(r), file=sys.stderr)
         results.append(r)
-    print(json.dumps({"cpus": os.cpu_count(), "results": results}, indent=1))
+    print(json.dumps({"cpus": os.cpu_count(), "started": started, "duckdb": duckdb_version(),
+                      "results": results}, indent=1))
 
 
 if __name__ == "__main__":

@@ -127,3 +127,23 @@ def test_area_level_series(loaded, tmp_path):
     assert query(loaded, "SELECT count, day FROM syndromic") == [{"count": 12, "day": dt.date(2024, 1, 1)}]
     assert query(loaded, "SELECT trips FROM od_flow") == [{"trips": 120.5}]
     assert query(loaded, "SELECT local, imported FROM incidence") == [{"local": 7, "imported": 0}]
+
+
+def test_venue_scans_pair_without_any_venue_loaded(settings, tmp_path):
+    # no venue table: codes are not checked, every venue gets the 'other' dwell (30 min)
+    path = write_csv(tmp_path / "scan.csv", ["id_no", "phone", "venue_code", "scan_time", "direction"], [
+        [id_no(0), "", "X1", "2024-01-01 23:50", "in"],    # 2 paired with line 3
+        [id_no(0), "", "X1", "2024-01-02 00:20", "out"],   # 3
+        ["", phone(5), "X2", "2024-01-02 00:10", "out"],   # 4 out without in: starts the day before
+        ["", phone(5), "X1", "2024-01-02 09:00", ""],      # 5 other venue, no direction
+    ])
+    rec = ingest_file(settings, "venue_scan", path)
+    assert rec["rows_loaded"] == 4
+    assert rec["details"]["warnings"] == ["venue_code not checked: no venue loaded yet"]
+    assert _stays(settings, "venue_scan") == [
+        {"place_kind": "venue", "place_id": "X2", "start_time": T(2024, 1, 1, 23, 40), "end_time": T(2024, 1, 2, 0, 10), "line_no": 4},
+        {"place_kind": "venue", "place_id": "X1", "start_time": T(2024, 1, 1, 23, 50), "end_time": T(2024, 1, 2, 0, 20), "line_no": 2},
+        {"place_kind": "venue", "place_id": "X1", "start_time": T(2024, 1, 2, 9), "end_time": T(2024, 1, 2, 9, 30), "line_no": 5},
+    ]
+    days = query(settings, "SELECT day, count(*) AS n FROM stays GROUP BY day ORDER BY day")
+    assert days == [{"day": dt.date(2024, 1, 1), "n": 2}, {"day": dt.date(2024, 1, 2), "n": 1}]

@@ -168,3 +168,29 @@ def test_completeness_counts_delivered_values_of_parsed_columns(loaded, tmp_path
     non_null = rec["details"]["non_null"]
     assert non_null["checkout_time"] == 2 and non_null["checkin_time"] == 3
     assert rec["details"]["distinct_rows"] == 3
+
+
+def test_identifier_formats_reject_what_a_number_cast_would_accept(loaded, tmp_path):
+    # the format checks compare against integers (phone) or a pattern (id_no): signs,
+    # decimal points, exponents, inner blanks and stray letters must still be malformed
+    good = id_no(8)
+    _ingest(loaded, tmp_path, "venue_scan", ["id_no", "phone", "venue_code", "scan_time"], [
+        ["+" + good[1:], "", "V1", "2024-01-01 08:00"],              # 2
+        [good[:8] + " " + good[9:], "", "V1", "2024-01-01 08:00"],  # 3
+        [good[:17] + "Y", "", "V1", "2024-01-01 08:00"],            # 4
+        [good[:5] + "A" + good[6:], "", "V1", "2024-01-01 08:00"],  # 5
+        [good + "1", "", "V1", "2024-01-01 08:00"],                 # 6
+        ["", "+1381234567", "V1", "2024-01-01 08:00"],              # 7
+        ["", "1381234567.", "V1", "2024-01-01 08:00"],              # 8
+        ["", "13812345e10", "V1", "2024-01-01 08:00"],              # 9
+        ["", "1381 234567", "V1", "2024-01-01 08:00"],              # 10
+        ["", "1_381234567", "V1", "2024-01-01 08:00"],              # 11
+        ["", "01381234567", "V1", "2024-01-01 08:00"],              # 12
+        [good, phone(8), "V1", "2024-01-01 08:00"],                 # 13 ok
+    ])
+    q = quarantine(loaded)
+    bad_id = ["id_no malformed: expected 17 digits and a check digit"]
+    bad_phone = ["phone malformed: expected 11 digits starting with 1"]
+    assert {line: q[line] for line in range(2, 7)} == {line: bad_id for line in range(2, 7)}
+    assert {line: q[line] for line in range(7, 13)} == {line: bad_phone for line in range(7, 13)}
+    assert 13 not in q

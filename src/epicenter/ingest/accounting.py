@@ -13,7 +13,7 @@ from __future__ import annotations
 from epicenter.engine import Session
 from epicenter.ingest.identity import parquet_list
 from epicenter.ingest.kinds import CLEAR_COLUMNS, Kind
-from epicenter.ingest.validate import delivered_sql, lit
+from epicenter.ingest.validate import LINE_SQL, delivered_sql, lit
 
 HASHES = "row_hashes"
 
@@ -38,7 +38,7 @@ def mark_duplicates(session: Session, files: dict[str, list[str]], kind: str) ->
             "WHERE t.line_no NOT IN (SELECT line_no FROM dups) GROUP BY t.line_no")
     if session.scalar("SELECT count(*) FROM dups"):
         session.execute("UPDATE t0 SET dup = true, extra_reason = dups.why FROM dups "
-                        "WHERE t0.line_no = dups.line_no")
+                        f"WHERE {LINE_SQL} = dups.line_no")
 
 
 def check_reference_keys(session: Session, kind: Kind,
@@ -58,7 +58,7 @@ def check_reference_keys(session: Session, kind: Kind,
             "AND line_no NOT IN (SELECT line_no FROM keydups)")
     if session.scalar("SELECT count(*) FROM keydups"):
         session.execute("UPDATE t0 SET ok = false, extra_reason = keydups.why FROM keydups "
-                        "WHERE t0.line_no = keydups.line_no")
+                        f"WHERE {LINE_SQL} = keydups.line_no")
 
 
 def quarantine_sql(kind: Kind, reasons: str, batch_id: str, source_file: str) -> str:

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from epicenter.ingest.dwell import ping_stays_sql, venue_stays_sql
+from epicenter.ingest.dwell import ping_stays_sql, venue_intervals_sql, venue_stays_sql
+from epicenter.ingest.identity import person_id_sql
 from epicenter.ingest.kinds import Kind
 from epicenter.ingest.validate import lit
 from epicenter.schema import TABLES
@@ -29,7 +30,9 @@ class Output:
     table: str
     sql: str
     partitioned: bool  # by ``day``
-    day_sql: str | None = None  # the row's day computed from ``t`` alone (no joins)
+    day_sql: str | None = None  # the row's day computed from ``day_source`` alone (no joins)
+    day_source: str = "t WHERE ok AND NOT dup"
+    prepare: tuple[str, ...] = ()  # statements to run before ``sql``
 
 
 def _select(table: str, exprs: dict[str, str]) -> str:
@@ -75,8 +78,11 @@ def outputs(kind: Kind, batch_id: str, ping_pong_seconds: int, ping_gap_minutes:
             "hotel_room", "concat(v_venue_code, '/', v_room_no)", "v_checkin_time",
             "v_checkout_time"))]
     if name == "venue_scan":
+        pid = person_id_sql(True, True)
         return [Output("stays", f"SELECT {_select('stays', {f: f for f in TABLES['stays'].names})} "
-                                f"FROM ({venue_stays_sql(ev_sql)})", True)]
+                                f"FROM ({venue_stays_sql(ev_sql)})", True,
+                       day_sql="CAST(start_time AS DATE)", day_source="scan_iv",
+                       prepare=tuple(venue_intervals_sql(pid)))]
     if name == "cell_ping":
         inner = ping_stays_sql(ev_sql, ping_pong_seconds, ping_gap_minutes)
         return [Output("stays", f"SELECT {_select('stays', {f: f for f in TABLES['stays'].names})} "

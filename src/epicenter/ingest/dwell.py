@@ -16,35 +16,74 @@ def dwell_minutes_sql(category: str) -> str:
     return f"(CASE {category} {whens} ELSE {DEFAULT_DWELL_MINUTES['other']} END)"
 
 
-def venue_stays_sql(evidence: str) -> str:
-    """Scans -> stays. An ``in`` followed by an ``out`` (same person, same venue) within
-    24 h gives the exact interval; an unpaired ``in`` (or a scan without direction) lasts
-    the category's default dwell; an unpaired ``out`` ends a default dwell."""
-    dwell = f"to_minutes(CAST({dwell_minutes_sql('vc.category')} AS BIGINT))"
+def venue_table_sql(venues: str | None, batch_venues: bool) -> str:
+    """Temp table ``venue_cat(venue_code, vid, dwell)``: the default dwell (minutes) and an
+    integer id of every venue a valid scan of ``t`` can name. ``venues``: SQL relation
+    of the loaded venues (None: none loaded). ``batch_venues``: add the batch's venue
+    codes missing there (when the reference was not checked); their dwell is 'other'."""
+    parts = [f"SELECT venue_code, any_value(category) AS category FROM {venues} GROUP BY 1"
+             if venues else "SELECT NULL::VARCHAR AS venue_code, NULL::VARCHAR AS category WHERE false"]
+    if batch_venues:
+        parts.append("SELECT DISTINCT v_venue_code, NULL FROM t WHERE ok AND NOT dup AND "
+                     f"v_venue_code NOT IN (SELECT venue_code FROM ({parts[0]}))")
+    return (f"CREATE OR REPLACE TEMP TABLE venue_cat AS SELECT venue_code, row_number() OVER () AS vid, "
+            f"{dwell_minutes_sql('category')} AS dwell FROM ({' UNION ALL '.join(parts)})")
+
+
+def venue_intervals_sql(person: str) -> list[str]:
+    """Scans -> temp table ``scan_iv(pid, vid, start_time, end_time, line_no)``.
+
+    An ``in`` followed by an ``out`` (same person, same venue) within 24 h gives the
+    exact interval; an unpaired ``in`` (or a scan without direction) lasts the
+    category's default dwell; an unpaired ``out`` ends a default dwell; an ``out`` that
+    closes an ``in`` is part of that in's interval.
+
+    ``person`` is the SQL of the row's key in ``keys_person`` (integer person id
+    ``pid``); venues are ``vid`` of ``venue_cat``. The scans are sorted once by
+    (person, venue, time, line), all integers, and each row looks at its neighbours
+    with ``lag``/``lead`` over that order, comparing person and venue itself. A window
+    partitioned by person and venue gives the same neighbours but costs several times
+    more: most partitions hold a scan or two, and the window operator pays per
+    partition; sorting on the 64-character key or the venue code text costs twice as
+    much as on integers."""
     window = f"INTERVAL {PAIRING_HOURS} HOUR"
-    return f"""
+    same_prev = "(lag(pid) OVER () = pid AND lag(vid) OVER () = vid)"
+    same_next = "(lead(pid) OVER () = pid AND lead(vid) OVER () = vid)"
+    return [
+        # the streaming lag/lead below reads the sorted rows in order
+        "SET preserve_insertion_order = true",
+        f"""CREATE OR REPLACE TEMP TABLE scan_iv AS
     WITH s AS (
-        SELECT person_key, v_venue_code AS venue, v_scan_time AS ts, line_no,
-               coalesce(v_direction, 'in') AS dir,
-               lead(coalesce(v_direction, 'in')) OVER w AS next_dir, lead(v_scan_time) OVER w AS next_ts,
-               lag(coalesce(v_direction, 'in')) OVER w AS prev_dir, lag(v_scan_time) OVER w AS prev_ts
-        FROM good  -- a 64-bit hash partitions as well as the 64-character key, much faster
-        WINDOW w AS (PARTITION BY hash(person_key, v_venue_code) ORDER BY v_scan_time, line_no)
-    ), d AS (
-        SELECT s.*, {dwell} AS dwell,
-               coalesce(prev_dir = 'in' AND prev_ts >= ts - {window}, false) AS closes_in
-        FROM s LEFT JOIN venue_cat vc ON vc.venue_code = s.venue
-    ), iv AS (  -- one pass: an `out` that closes an `in` is part of that in's interval
-        SELECT person_key, venue,
-               CASE WHEN dir = 'in' THEN ts ELSE ts - dwell END AS start_time,
-               CASE WHEN dir = 'out' THEN ts
-                    WHEN next_dir = 'out' AND next_ts <= ts + {window} THEN next_ts
-                    ELSE ts + dwell END AS end_time, line_no
-        FROM d WHERE dir = 'in' OR NOT closes_in
+        SELECT kp.pid, vc.vid, t.v_scan_time AS ts, t.line_no,
+               coalesce(t.v_direction, 'in') = 'in' AS is_in, vc.dwell
+        FROM t LEFT JOIN keys_person kp ON kp.k = {person}
+               LEFT JOIN venue_cat vc ON vc.venue_code = t.v_venue_code
+        WHERE t.ok AND NOT t.dup
+        ORDER BY pid, vid, ts, line_no
+    ), n AS (
+        SELECT s.*, to_minutes(CAST(dwell AS BIGINT)) AS dw,
+               CASE WHEN {same_prev} THEN lag(is_in) OVER () END AS prev_in,
+               CASE WHEN {same_prev} THEN lag(ts) OVER () END AS prev_ts,
+               CASE WHEN {same_next} THEN lead(is_in) OVER () END AS next_in,
+               CASE WHEN {same_next} THEN lead(ts) OVER () END AS next_ts
+        FROM s
     )
-    SELECT person_key, 'venue' AS place_kind, venue AS place_id, start_time, end_time,
-           {evidence}, CAST(start_time AS DATE) AS day
-    FROM iv
+    SELECT pid, vid, CASE WHEN is_in THEN ts ELSE ts - dw END AS start_time,
+           CASE WHEN NOT is_in THEN ts
+                WHEN NOT next_in AND next_ts <= ts + {window} THEN next_ts
+                ELSE ts + dw END AS end_time, line_no
+    FROM n WHERE is_in OR NOT coalesce(prev_in AND prev_ts >= ts - {window}, false)""",
+        "SET preserve_insertion_order = false",
+    ]
+
+
+def venue_stays_sql(evidence: str) -> str:
+    """The stays of ``scan_iv`` (see :func:`venue_intervals_sql`) with their person_key
+    and venue code."""
+    return f"""
+    SELECT p.person_key, 'venue' AS place_kind, vc.venue_code AS place_id, iv.start_time,
+           iv.end_time, {evidence}, CAST(iv.start_time AS DATE) AS day
+    FROM scan_iv iv LEFT JOIN persons p USING (pid) LEFT JOIN venue_cat vc USING (vid)
     """
 
 

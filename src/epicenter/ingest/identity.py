@@ -18,7 +18,7 @@ from collections.abc import Iterable
 import pyarrow as pa
 
 from epicenter.engine import Session
-from epicenter.ingest.validate import lit
+from epicenter.ingest.validate import id_number_sql, lit
 from epicenter.privacy import Pseudonymizer
 from epicenter.settings import Settings
 
@@ -42,64 +42,94 @@ def vault_relation(files: dict[str, list[str]]) -> str:
             "NULL::VARCHAR AS name, NULL::VARCHAR AS home_address WHERE false)")
 
 
-def hash_into(session: Session, table: str, column: str, values: pa.Array, fn,
+def hash_into(session: Session, table: str, column: str, values: pa.Array | list[str], fn,
               key_column: str = "person_key") -> None:
     """Temp table ``table(column, key_column)``: each distinct value hashed once.
 
     Values and keys go in as two list parameters, zipped by ``unnest``: handing DuckDB an
     Arrow table instead makes its Python client import pandas, a second per process."""
-    plain = values.to_pylist()
+    plain = values.to_pylist() if isinstance(values, pa.Array) else list(values)
     session.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT "
                     f"unnest(CAST($v AS VARCHAR[])) AS {column}, "
                     f"unnest(CAST($k AS VARCHAR[])) AS {key_column}",
                     {"v": plain, "k": [fn(v) for v in plain]})
 
 
-def _distinct_arrow(session: Session, sql: str) -> pa.Array:
+def _values(session: Session, sql: str) -> list[str]:
+    # through Arrow (much faster than row tuples); never pa.array([]): building an Arrow
+    # array from a Python list makes pyarrow import pandas, one to two seconds
     col = session.arrow(sql).column("v")
-    return col.combine_chunks() if col.num_chunks else pa.array([], pa.string())
+    return col.to_pylist() if col.num_chunks else []
 
 
 def build_keys(session: Session, pseudo: Pseudonymizer, files: dict[str, list[str]],
-               has_id: bool, has_phone: bool, links_from_batch: bool = False) -> None:
-    """Temp tables ``keys_id(id_no, person_key)`` and ``keys_phone(phone, person_key)``
-    for the valid rows of ``t``; phones linked by the registry take the person's key.
+               has_id: bool, has_phone: bool, links_from_batch: bool = False,
+               person_ids: bool = False) -> None:
+    """Temp tables ``keys_id(n, person_key)`` and ``keys_phone(n, person_key)`` for the
+    identifiers of the valid rows of ``t``, keyed by the identifier as an integer
+    (``n_id_no``: its 17 digits, which fix the check digit of a valid id_no; ``n_phone``:
+    the 11 digits), so that the joins with the batch's rows compare integers, not text.
+    Phones linked by the registry take the person's key.
 
     Identifiers the vault already holds take their stored key (a join); only new ones
-    are hashed, once each, and land in ``new_ids`` / ``new_phones`` for the vault."""
-    session.execute(f"CREATE OR REPLACE TEMP TABLE vault_keys AS SELECT person_key, id_no, phone "
-                    f"FROM {vault_relation(files)}")  # read the vault once
-    vault = "vault_keys"
+    are hashed, once each, and land in ``new_ids`` / ``new_phones`` for the vault.
+    ``person_ids``: also ``persons(pid, person_key)`` with a ``pid`` column in both key
+    tables, one integer per distinct person_key (for sorting a batch by person)."""
     valid = "FROM t WHERE ok AND NOT dup"
-    # a batch without id_no (cell records) needs no id keys: skip aggregating the vault
-    session.execute(f"CREATE OR REPLACE TEMP TABLE vault_ids AS SELECT id_no, min(person_key) AS "
-                    f"person_key FROM {vault} WHERE id_no IS NOT NULL AND {has_id} GROUP BY 1")
-    ids = _distinct_arrow(session, f"SELECT DISTINCT v_id_no AS v {valid} AND v_id_no IS NOT NULL "
-                                   "AND v_id_no NOT IN (SELECT id_no FROM vault_ids)") \
-        if has_id else pa.array([], pa.string())
-    hash_into(session, "new_ids", "id_no", ids, pseudo.id_key)
-    session.execute("CREATE OR REPLACE TEMP TABLE keys_id AS SELECT * FROM new_ids "
-                    "UNION ALL SELECT * FROM vault_ids")
-    if links_from_batch:  # the person registry itself: its own rows are the links
-        links = ("SELECT v_phone AS phone, min(k.person_key) AS person_key FROM t "
-                 "JOIN keys_id k ON k.id_no = t.v_id_no WHERE ok AND NOT dup AND v_phone IS NOT "
-                 "NULL GROUP BY 1")
+    # read the vault once; its identifiers were validated when they were loaded
+    session.execute(f"CREATE OR REPLACE TEMP TABLE vault_keys AS SELECT person_key, id_no, phone, "
+                    f"{id_number_sql('id_no')} AS n_id, TRY_CAST(phone AS BIGINT) AS n_phone "
+                    f"FROM {vault_relation(files)}")
+    vault = "vault_keys"
+    if has_id:  # the batch's distinct id numbers, then their stored or new keys
+        session.execute(f"CREATE OR REPLACE TEMP TABLE batch_ids AS SELECT n_id_no AS n, "
+                        f"any_value(v_id_no) AS id_no {valid} AND n_id_no IS NOT NULL GROUP BY 1")
+        session.execute(f"CREATE OR REPLACE TEMP TABLE known_ids AS SELECT n_id AS n, min(person_key) "
+                        f"AS person_key FROM {vault} WHERE n_id IN (SELECT n FROM batch_ids) GROUP BY 1")
+        ids = _values(session, "SELECT id_no AS v FROM batch_ids WHERE n NOT IN "
+                                       "(SELECT n FROM known_ids)")
     else:
-        links = (f"SELECT phone, min(person_key) AS person_key FROM {vault} "
-                 "WHERE phone IS NOT NULL AND id_no IS NOT NULL GROUP BY 1")
-    if not has_phone:  # no phone column: no link is ever looked up
-        links = f"SELECT * FROM ({links}) WHERE false"
-    session.execute(f"CREATE OR REPLACE TEMP TABLE phone_links AS {links}")
-    session.execute(f"CREATE OR REPLACE TEMP TABLE vault_phones AS SELECT phone, min(person_key) "
-                    f"AS person_key FROM {vault} WHERE {has_phone} AND phone IS NOT NULL AND id_no IS NULL "
-                    f"AND phone NOT IN (SELECT phone FROM phone_links) GROUP BY 1")
-    phones = _distinct_arrow(session, f"SELECT DISTINCT v_phone AS v {valid} AND v_phone IS NOT NULL "
-                                      "AND v_phone NOT IN (SELECT phone FROM phone_links) "
-                                      "AND v_phone NOT IN (SELECT phone FROM vault_phones)") \
-        if has_phone else pa.array([], pa.string())
+        session.execute("CREATE OR REPLACE TEMP TABLE known_ids AS SELECT NULL::BIGINT AS n, "
+                        "NULL::VARCHAR AS person_key WHERE false")
+        ids = []
+    hash_into(session, "new_ids", "id_no", ids, pseudo.id_key)
+    session.execute(f"CREATE OR REPLACE TEMP TABLE keys_id AS SELECT {id_number_sql('id_no')} AS n, "
+                    "person_key FROM new_ids UNION ALL SELECT * FROM known_ids")
+    if has_phone:
+        # a valid phone is its number's decimal text: no need to carry the text along
+        session.execute(f"CREATE OR REPLACE TEMP TABLE batch_phones AS SELECT DISTINCT n_phone AS n "
+                        f"{valid} AND n_phone IS NOT NULL")
+        if links_from_batch:  # the person registry itself: its own rows are the links
+            links = ("SELECT t.n_phone AS n, min(k.person_key) AS person_key FROM t "
+                     "JOIN keys_id k ON k.n = t.n_id_no WHERE ok AND NOT dup AND n_phone IS NOT "
+                     "NULL GROUP BY 1")
+        else:
+            links = (f"SELECT n_phone AS n, min(person_key) AS person_key FROM {vault} WHERE "
+                     "n_phone IN (SELECT n FROM batch_phones) AND id_no IS NOT NULL GROUP BY 1")
+        session.execute(f"CREATE OR REPLACE TEMP TABLE phone_links AS {links}")
+        session.execute(f"CREATE OR REPLACE TEMP TABLE vault_phones AS SELECT n_phone AS n, "
+                        f"min(person_key) AS person_key FROM {vault} WHERE id_no IS NULL AND "
+                        "n_phone IN (SELECT n FROM batch_phones) AND n_phone NOT IN "
+                        "(SELECT n FROM phone_links) GROUP BY 1")
+        phones = _values(session, "SELECT CAST(n AS VARCHAR) AS v FROM batch_phones WHERE n NOT IN "
+                                          "(SELECT n FROM phone_links) AND n NOT IN "
+                                          "(SELECT n FROM vault_phones)")
+    else:
+        phones = []
     hash_into(session, "new_phones", "phone", phones, pseudo.phone_key)
-    session.execute("CREATE OR REPLACE TEMP TABLE keys_phone AS SELECT * FROM new_phones UNION ALL "
-                    "SELECT * FROM phone_links UNION ALL SELECT * FROM vault_phones")
+    known = "SELECT * FROM phone_links UNION ALL SELECT * FROM vault_phones" if has_phone else \
+        "SELECT NULL::BIGINT, NULL::VARCHAR WHERE false"
+    session.execute("CREATE OR REPLACE TEMP TABLE keys_phone AS SELECT TRY_CAST(phone AS BIGINT) "
+                    f"AS n, person_key FROM new_phones UNION ALL {known}")
+    if person_ids:
+        # one table for both identifier kinds (ids even, phones odd: see person_id_sql)
+        # and one integer per distinct person_key
+        session.execute("CREATE OR REPLACE TEMP TABLE keys_person AS SELECT n * 2 AS k, person_key "
+                        "FROM keys_id UNION ALL SELECT n * 2 + 1, person_key FROM keys_phone")
+        session.execute("CREATE OR REPLACE TEMP TABLE persons AS SELECT person_key, row_number() "
+                        "OVER () AS pid FROM (SELECT DISTINCT person_key FROM keys_person)")
+        session.execute("CREATE OR REPLACE TEMP TABLE keys_person AS SELECT k.k, p.pid "
+                        "FROM keys_person k JOIN persons p USING (person_key)")
 
 
 def person_key_sql(has_id: bool, has_phone: bool) -> tuple[str, str]:
@@ -107,11 +137,21 @@ def person_key_sql(has_id: bool, has_phone: bool) -> tuple[str, str]:
     exprs, joins = [], []
     if has_id:
         exprs.append("ki.person_key")
-        joins.append("LEFT JOIN keys_id ki ON ki.id_no = t.v_id_no")
+        joins.append("LEFT JOIN keys_id ki ON ki.n = t.n_id_no")
     if has_phone:
         exprs.append("kp.person_key")
-        joins.append("LEFT JOIN keys_phone kp ON kp.phone = t.v_phone")
+        joins.append("LEFT JOIN keys_phone kp ON kp.n = t.n_phone")
     return f"coalesce({', '.join(exprs)})", " ".join(joins)
+
+
+def person_id_sql(has_id: bool, has_phone: bool) -> str:
+    """The key of a valid row of ``t`` in ``keys_person`` (after ``build_keys(person_ids=
+    True)``): one join instead of one per identifier. A valid row has an id number
+    exactly when it has an id_no, and the id_no decides its person (as in
+    :func:`person_key_sql`); otherwise its phone does."""
+    if has_id and has_phone:
+        return "CASE WHEN t.n_id_no IS NOT NULL THEN t.n_id_no * 2 ELSE t.n_phone * 2 + 1 END"
+    return "t.n_id_no * 2" if has_id else "t.n_phone * 2 + 1"
 
 
 def new_identities_sql() -> str:

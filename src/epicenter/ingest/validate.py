@@ -20,6 +20,11 @@ ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)  # GB 11643, 
 ID_CHECK_CHARS = "10X98765432"
 
 
+# The line of a row of t0: stored, or (fast CSV path, see reader.open_source) its
+# position in t0, which was filled in file order; the header is line 1
+LINE_SQL = "coalesce(t0.line_no, t0.rowid + 2)"
+
+
 def lit(text: str) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
@@ -38,20 +43,35 @@ def id_check_sql(v: str, n: str) -> str:
     17 characters as an integer (computed once per row), split arithmetically: far
     cheaper than 17 substrings."""
     total = " + ".join(f"({n} // {10 ** (16 - i)}) % 10 * {w}" for i, w in enumerate(ID_WEIGHTS))
-    return f"(substr({lit(ID_CHECK_CHARS)}, CAST(({total}) % 11 AS INTEGER) + 1, 1) = substr({v}, 18, 1))"
+    # CASE: the arithmetic runs only on rows with an id number (often a minority)
+    return (f"(CASE WHEN {n} IS NOT NULL THEN substr({lit(ID_CHECK_CHARS)}, "
+            f"CAST(({total}) % 11 AS INTEGER) + 1, 1) = substr({v}, 18, 1) END)")
 
 
 def id_number_sql(r: str) -> str:
     return f"TRY_CAST(substr({r}, 1, 17) AS BIGINT)"
 
 
-# format checks by stripping leading digits: much cheaper than a regular expression
-def id_format_sql(v: str) -> str:
-    return f"(length({v}) = 18 AND ltrim({v}, '0123456789') IN ('', 'X'))"
+def id_format_sql(r: str) -> str:
+    """17 digits, then a digit or X (NULL when ``r`` is: a missing value is not
+    malformed). A regular expression beats stripping digits with ltrim() here, and the
+    result is kept as column ``f_<col>`` so both id_no checks read it."""
+    return f"(CASE WHEN {r} IS NOT NULL THEN regexp_full_match({r}, '[0-9]{{17}}[0-9X]') END)"
 
 
-def phone_ok_sql(v: str) -> str:
-    return f"(length({v}) = 11 AND starts_with({v}, '1') AND ltrim({v}, '0123456789') = '')"
+# A phone's format as an integer round trip: text of digits only is exactly the text that
+# survives BIGINT -> text unchanged (a sign, a decimal point, an exponent or a blank would
+# not). Short text is stored inline, so this is cheaper than ltrim() with a digit set or
+# a regular expression.
+def phone_number_sql(r: str) -> str:
+    return f"TRY_CAST({r} AS BIGINT)"
+
+
+def phone_ok_sql(v: str, n: str) -> str:
+    """``n`` is :func:`phone_number_sql` of ``v``: 11 digits starting with 1 (NULL when
+    ``v`` is: a missing value is not malformed)."""
+    return (f"(CASE WHEN {v} IS NOT NULL THEN coalesce(length({v}) = 11 AND starts_with({v}, '1') "
+            f"AND CAST({n} AS VARCHAR) = {v}, false) END)")
 
 
 @dataclass
@@ -134,12 +154,13 @@ def build_plan(kind: Kind, mapping: Mapping, source: Source, path: str, local_tz
         if c.required and c.name not in kind.one_of:
             checks.append(Check(_absent(c), lit(f"missing {c.name}")))
         if c.type == ID_NO:
-            checks.append(Check(f"coalesce(NOT {id_format_sql(v)}, false)",
+            fmt = f"f_{c.name}"  # see id_format_sql
+            checks.append(Check(f"coalesce(NOT {fmt}, false)",
                                 lit("id_no malformed: expected 17 digits and a check digit")))
-            checks.append(Check(f"coalesce({id_format_sql(v)} AND NOT {id_check_sql(v, 'n_' + c.name)}, false)",
+            checks.append(Check(f"coalesce({fmt} AND NOT {id_check_sql(v, 'n_' + c.name)}, false)",
                                 lit("id_no check digit does not match (GB 11643)")))
         elif c.type == PHONE:
-            checks.append(Check(f"coalesce(NOT {phone_ok_sql(v)}, false)",
+            checks.append(Check(f"coalesce(NOT {phone_ok_sql(v, 'n_' + c.name)}, false)",
                                 lit(f"{c.name} malformed: expected 11 digits starting with 1")))
         elif c.type in (INT, FLOAT, DATE, TIME):
             checks.append(Check(f"({r} IS NOT NULL AND {v} IS NULL)",
@@ -203,8 +224,14 @@ def materialise_sql(plan: Plan, mapping: Mapping) -> list[str]:
     parsed = set(parsed_columns(plan.kind))
     raws = ", ".join(f"{_raw(plan, mapping, n)} AS r_{n}" for n in names)
     typed = ", ".join(f"{plan.typed[n]} AS v_{n}" for n in names)  # text: v_ is r_
-    id_cols = [c.name for c in plan.kind.cols if c.type == ID_NO]
-    typed += "".join(f", {id_number_sql('x.r_' + n)} AS n_{n}" for n in id_cols)
+    # identifiers as integers: for the format checks, and for joining identity keys
+    # (a BIGINT join is much cheaper than one on text)
+    id_cols = [c.name for c in plan.kind.cols if c.type in (ID_NO, PHONE)]
+    typed += "".join(f", {id_number_sql('x.r_' + c.name)} AS n_{c.name}, "
+                     f"{id_format_sql('x.r_' + c.name)} AS f_{c.name}" for c in plan.kind.cols
+                     if c.type == ID_NO)
+    typed += "".join(f", {phone_number_sql('x.r_' + c.name)} AS n_{c.name}" for c in plan.kind.cols
+                     if c.type == PHONE)
     # reference checks run afterwards as anti-joins over the materialised rows: inside
     # the big typing query a join costs several times more
     misses = [f"false AS m_{name}, " for name in sorted(plan.refs)]
@@ -216,7 +243,8 @@ def materialise_sql(plan: Plan, mapping: Mapping) -> list[str]:
     keep = ", ".join(
         [f"CASE WHEN ok THEN NULL ELSE r_{n} END AS r_{n}" if n in parsed else f"r_{n}" for n in names]
         + [f"v_{n}" for n in names if n in parsed])
-    rest = "".join(f"m_{n}, " for n in sorted(plan.refs)) + "".join(f"n_{n}, " for n in id_cols)
+    rest = "".join(f"m_{n}, " for n in sorted(plan.refs)) + "".join(f"n_{n}, " for n in id_cols) + \
+        "".join(f"f_{c.name}, " for c in plan.kind.cols if c.type == ID_NO)
     inner = (f"SELECT y.*, NOT ({fails}) AS ok FROM ("
              f"SELECT x.*, {typed}, {''.join(misses)}{h1} AS h1, {h2} AS h2 "
              f"FROM (SELECT line_no, nf, {raws} FROM src) AS x) AS y")
@@ -225,7 +253,8 @@ def materialise_sql(plan: Plan, mapping: Mapping) -> list[str]:
         f"false AS dup, CAST(NULL AS VARCHAR) AS extra_reason FROM ({inner})",
         *(f"UPDATE t0 SET m_{name} = true, ok = false WHERE r_{name} IS NOT NULL "
           f"AND r_{name} NOT IN (SELECT code FROM {table})" for name, table in sorted(plan.refs.items())),
-        f"CREATE OR REPLACE TEMP VIEW t AS SELECT *{', ' + text_as_typed if text_as_typed else ''} FROM t0",
+        f"CREATE OR REPLACE TEMP VIEW t AS SELECT * REPLACE ({LINE_SQL} AS line_no)"
+        f"{', ' + text_as_typed if text_as_typed else ''} FROM t0",
     ]
 
 
