@@ -18,7 +18,8 @@ class EngineUnavailable(RuntimeError):
 
 def get_engine(name: str = "duckdb", **options) -> Engine:
     if name == "duckdb":
-        return DuckDBEngine(**{k: v for k, v in options.items() if k in ("threads", "memory_limit")})
+        known = ("threads", "memory_limit", "temp_directory")
+        return DuckDBEngine(**{k: v for k, v in options.items() if k in known})
     if name == "spark":
         try:
             from epicenter.engine.spark import SparkEngine

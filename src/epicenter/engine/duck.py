@@ -92,8 +92,11 @@ class Session:
 class DuckDBEngine(Engine):
     name = "duckdb"
 
-    def __init__(self, threads: int = 2, memory_limit: str = "8GB") -> None:
-        self.session = Session(threads=threads, memory_limit=memory_limit)
+    def __init__(self, threads: int = 2, memory_limit: str = "8GB",
+                 temp_directory: str | Path | None = None) -> None:
+        # spill under the data home, not DuckDB's default ``./.tmp`` in the caller's folder
+        self.session = Session(threads=threads, memory_limit=memory_limit,
+                               temp_directory=temp_directory)
 
     def register_parquet(self, name: str, paths: Sequence[str], schema: pa.Schema) -> None:
         if paths:

@@ -98,6 +98,8 @@ class Warehouse:
         analyses cannot select what they cannot see. Only ``epicenter.ingest.identity``
         reads it, through an audited function.
         """
+        if name == "duckdb":
+            options.setdefault("temp_directory", self.home / "_tmp")
         engine = get_engine(name, **options)
         files = self.files()
         for table, schema in TABLES.items():
