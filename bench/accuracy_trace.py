@@ -13,6 +13,12 @@ report in the warehouse):
 * precision of the close tier: listed close contacts truly co-present per the truth
   (same place, overlapping presence intervals around the reported exposure);
 * source tracing: the true infector ranked first / in the top 3 among candidates.
+
+A truth person is matched to the contact lists by the key of its id_no and, for a person
+whose phone no delivered row links to an id_no (outside the registry, scanning by phone
+only), by the key ingestion gave that phone: such a contact is listed, and reachable, by
+phone. Every recorded miss is classified (per setting): outside the infector's exposure
+window, listed below the close tier (overlap under the threshold), or not listed.
 """
 
 from __future__ import annotations
@@ -38,6 +44,14 @@ PLACE_SETTINGS = {"household", "hotel_room", "venue", "rail", "flight"}
 
 def _keys(pseudo: Pseudonymizer, ids) -> dict[str, str]:
     return {i: pseudo.id_key(i) for i in sorted({i for i in ids if i})}
+
+
+def _phone_keys(pseudo: Pseudonymizer, persons: list[dict]) -> dict[str, str]:
+    """id_no -> the key ingestion gives the person's phone when no delivered row links that
+    phone to the id_no (a resident outside the registry who scans by phone only): such a
+    person's scans and cell records carry this key, and a tracer reaches them by the phone,
+    so a contact listed under it is the same person."""
+    return {p["id_no"]: pseudo.phone_key(p["phone"]) for p in persons if p["id_no"] and p["phone"]}
 
 
 def _truth_copresence(delivery: Path, close: list[dict], id_of: dict[str, str]) -> list[bool]:
@@ -95,11 +109,13 @@ def main() -> None:
     with Session() as s:
         events = s.arrow(f"SELECT * FROM read_csv('{args.delivery}/truth/infections.csv', "
                          "header=true, all_varchar=true)").to_pylist()
-        ids = s.arrow(f"SELECT id_no FROM read_csv('{args.delivery}/truth/persons.csv', "
-                      "header=true, all_varchar=true)").column("id_no").to_pylist()
+        persons = s.arrow(f"SELECT id_no, phone FROM read_csv('{args.delivery}/truth/persons.csv', "
+                          "header=true, all_varchar=true)").to_pylist()
     pseudo = Pseudonymizer.from_settings(settings)
+    ids = [p["id_no"] for p in persons]
     key = _keys(pseudo, ids + [e["infectee_id_no"] for e in events] + [e["infector_id_no"] for e in events])
-    id_of = {v: k for k, v in key.items()}
+    phone_key = _phone_keys(pseudo, persons)
+    id_of = {v: k for k, v in phone_key.items()} | {v: k for k, v in key.items()}
     engine = settings.warehouse.open_engine("duckdb")
     known = {r["person_key"] for r in engine.query(KNOWN_CASES_SQL, {"as_of": as_of}).to_pylist()}
     t = time.perf_counter()
@@ -119,10 +135,16 @@ def main() -> None:
     recall: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     recall_close: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     overall: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    by_phone = 0
     for e in events:
         x, y = key.get(e["infectee_id_no"]), key.get(e["infector_id_no"])
         if not y or y not in known:
             continue
+        # the infectee as listed: by its id_no key, else by the key of its unlinked phone
+        xp = phone_key.get(e["infectee_id_no"])
+        if (y, x) not in any_tier and (y, xp) in any_tier:
+            x = xp
+            by_phone += int(e["recorded"] == "true")
         hit = int((y, x) in listed)
         overall[e["setting"]][0] += hit
         overall[e["setting"]][1] += 1
@@ -137,8 +159,8 @@ def main() -> None:
                 in_window[e["setting"]][0] += hit
                 in_window[e["setting"]][1] += 1
             if not hit:
-                misses["outside_infector_window" if not inside else
-                       "listed_below_close_tier" if (y, x) in any_tier else "not_listed"] += 1
+                misses[e["setting"] + ": " + ("outside_infector_window" if not inside else
+                       "listed_below_close_tier" if (y, x) in any_tier else "not_listed")] += 1
     close = [r for r in rows if r["tier"] == "close"]
     truth_ok = _truth_copresence(args.delivery, close, id_of)
     precision: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -174,6 +196,7 @@ def main() -> None:
         "recall_recorded": share(recall), "recall_recorded_close_tier_only": share(recall_close),
         "recall_recorded_in_infector_window": share(in_window),
         "recorded_misses_by_reason": dict(sorted(misses.items())),
+        "recorded_hits_listed_by_phone_key": by_phone,
         "recall_all_events": share(overall),
         "close_precision": share(precision),
         "source": {"infectees_with_known_infector": src[2],

@@ -8,12 +8,16 @@ EPICENTER_SECRET_FILE of that ingest (so the truth's id_no map to person_keys). 
 and evaluation cities must be different syntheses (other ``--seed``): the figures reported
 in docs/trace.md are out of sample.
 
-Model (trace/source.py): a pair's score is the sum over its exposures of
-timing(t) * (1 - exp(-hazard[setting] * hours)); an infectee's true infector is one of its
-candidates with probability score / (sum of scores + unknown). The per-hour hazards and
-``unknown`` maximise the conditional log-likelihood of the true infectors (L-BFGS on log
-parameters, weak ridge so a setting seen once stays finite); the timing parameters
-(infectiousness window, outside weight) are a grid search on the same likelihood.
+Model (trace/source.py): a pair's score is the sum over its daily exposures of
+timing(t) * (1 - exp(-hazard[key] * hours)), key one of CLASSES (setting, setting/tier, or
+cell/long for a long day in one cell); an infectee's true infector is one of its candidates
+with probability score / (sum of scores + unknown). The per-hour hazards and ``unknown``
+maximise the conditional log-likelihood of the true infectors (L-BFGS-B on log parameters,
+bounded, weak ridge so a class seen once stays finite); the timing parameters
+(infectiousness window, outside weight, infection-to-test delay of infectees without
+onset, the long-cell bound) are a grid search on the same likelihood. ``--community-digits``
+adds known cases of the same area as candidates (off in the shipped profile: it ranked
+worse out of sample, docs/trace.md).
 """
 
 from __future__ import annotations
@@ -35,9 +39,26 @@ from epicenter.settings import load_settings
 from epicenter.trace import load_profile
 from epicenter.trace.source import Scorer, candidate_exposures
 
-CLASSES = ("household", "hotel_room", "venue", "rail", "flight", "cell", "payment")
-GRID = {"infectious_before_onset_days": (1, 2, 3), "infectious_after_onset_days": (5, 8, 12),
-        "asymptomatic_window_days": (7, 14), "outside_infectious_weight": (0.01, 0.05)}
+# hazard keys: a setting, or "setting/tier" where the tier tells apart contacts of one setting
+# (a close and a general venue contact, an adjacent and a distant seat)
+CLASSES = ("household", "hotel_room", "venue/close", "venue/general", "rail/close", "rail/general",
+           "flight/close", "flight/general", "cell", "cell/long", "payment", "community")
+# (mean, sd) of the infection-to-positive-test delay of infectees without onset; None: incubation
+TEST_DELAYS = (None, (10, 6), (15, 9))
+GRID = {"infectious_before_onset_days": (1, 2, 3, 4), "infectious_after_onset_days": (8, 12),
+        "asymptomatic_window_days": (7, 14), "outside_infectious_weight": (0.01, 0.05),
+        "test_delay": TEST_DELAYS, "long_exposure_minutes": ({"cell": 240}, {"cell": 480})}
+BOUNDS = (math.log(1e-4), math.log(20.0))  # per-hour hazards: a weak bound keeps the fit finite
+
+
+def _timing_weights(values: dict) -> dict:
+    """Grid point -> SourceWeights fields (the test delay is one grid axis, two fields)."""
+    out = {k: v for k, v in values.items() if k != "test_delay"}
+    delay = values.get("test_delay")
+    out["test_delay_mean_days"], out["test_delay_sd_days"] = delay if delay else (None, None)
+    return out
+
+
 
 
 def collect(city: Path, home: Path, secret: Path, profile) -> dict:
@@ -60,13 +81,15 @@ def collect(city: Path, home: Path, secret: Path, profile) -> dict:
 
 def prepare(data: dict, timing: dict) -> dict:
     """Arrays for one timing setting: per exposure (pair, class, timing, hours)."""
-    scorer = Scorer(load_profile("default").source.model_copy(update=timing))
+    # every class gets a (dummy) hazard, so the scorer's hazard_key names the class of a row
+    scorer = Scorer(load_profile("default").source.model_copy(
+        update={**_timing_weights(timing), "hazard_per_hour": dict.fromkeys(CLASSES, 1.0)}))
     pairs: dict[tuple[str, str], int] = {}
     rows = []
     for r in data["exposures"]:
         x, y = r["case_key"], r["contact_key"]
         tm, _ = scorer.timing(r, data["known"][x], data["known"][y])
-        rows.append((pairs.setdefault((x, y), len(pairs)), CLASSES.index(r["setting"]),
+        rows.append((pairs.setdefault((x, y), len(pairs)), CLASSES.index(scorer.hazard_key(r)),
                      tm, scorer.hours(r)))
     arr = np.array(rows, dtype=float).reshape(-1, 4)
     infectees = sorted(data["known"])
@@ -117,12 +140,17 @@ def fit(train: list[dict]) -> dict:
         timing = dict(zip(GRID, values, strict=True))
         ds = [prepare(t, timing) for t in train]
         theta0 = np.array([math.log(0.01)] * len(CLASSES) + [math.log(1e-3)])
-        res = minimize(neg_log_likelihood, theta0, args=(ds,), method="L-BFGS-B")
+        res = minimize(neg_log_likelihood, theta0, args=(ds,), method="L-BFGS-B",
+                       bounds=[BOUNDS] * len(CLASSES) + [(None, None)])
         if best is None or res.fun < best[0]:
             best = (res.fun, timing, res.x)
     nll, timing, theta = best
-    return {"neg_log_likelihood": round(float(nll), 3), **timing,
-            "hazard_per_hour": {c: float(f"{math.exp(v):.2g}") for c, v in zip(CLASSES, theta[:-1], strict=True)},
+    # a class without a single training exposure has no estimate (only the ridge): left out
+    seen = set(np.concatenate([d["cls"] for d in (prepare(t, timing) for t in train)]).tolist())
+    return {"neg_log_likelihood": round(float(nll), 3), **_timing_weights(timing),
+            "hazard_per_hour": {c: float(f"{math.exp(v):.2g}")
+                                for i, (c, v) in enumerate(zip(CLASSES, theta[:-1], strict=True))
+                                if i in seen},
             "unknown_source_weight": float(f"{math.exp(theta[-1]):.2g}")}
 
 
@@ -131,16 +159,24 @@ def main() -> None:
     ap.add_argument("--train", nargs=3, action="append", type=Path, required=True)
     ap.add_argument("--eval", nargs=3, action="append", type=Path, default=[])
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--community-digits", type=int, default=None,
+                    help="Also make known cases of the same area (this many leading digits of "
+                         "the area code, 6 = district) candidates, with a fitted 'community' hazard.")
     args = ap.parse_args()
     profile = load_profile("default")
+    profile = profile.model_copy(update={"source": profile.source.model_copy(
+        update={"community_area_digits": args.community_digits})})
     train = [collect(*c, profile) for c in args.train]
-    fitted = fit(train)
+    fitted = {**fit(train), "community_area_digits": args.community_digits}
     report = {"train": [t["name"] for t in train], "fitted": fitted, "eval": {}}
     for c in args.eval:
         data = collect(*c, profile)
         for label, w in (("shipped_profile", profile.source.model_dump()), ("fitted", fitted)):
-            timing = {k: w[k] for k in GRID}
-            log_h = np.log([max(w["hazard_per_hour"].get(k, 0.0), 1e-300) for k in CLASSES])
+            timing = {k: w[k] for k in GRID if k != "test_delay"}
+            mean, sd = w.get("test_delay_mean_days"), w.get("test_delay_sd_days")
+            timing["test_delay"] = (mean, sd) if mean and sd else None
+            h = w["hazard_per_hour"]
+            log_h = np.log([max(h.get(k, h.get(k.split("/")[0], 0.0)), 1e-300) for k in CLASSES])
             report["eval"].setdefault(data["name"], {})[label] = top_k(prepare(data, timing), log_h)
     text = json.dumps(report, indent=1)
     print(text)

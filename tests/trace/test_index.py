@@ -9,13 +9,14 @@ import pytest
 from click.testing import CliRunner
 
 from epicenter.cli import cli
-from epicenter.engine import Session
 from epicenter.ingest.delivery import ingest_items, plan_delivery
 from epicenter.synth import generate
-from epicenter.trace import find_contacts
+from epicenter.trace import candidates, find_contacts
 from epicenter.trace import index as trace_index
+from epicenter.trace.near import near
 
 from .scenario import Scenario, ts
+from .test_copresence import colocation_both, windows_of
 from .test_parity import _rows, _world
 from .test_queries import _outbreak
 
@@ -45,20 +46,6 @@ def test_contacts_and_sources_are_identical_with_the_index(warehouse, build):
     assert _rows(plain) == _rows(indexed)
 
 
-def test_index_holds_every_stay_sorted_by_place_and_by_person(warehouse):
-    _world().write(warehouse)
-    manifest = trace_index.build_index(warehouse)
-    base = trace_index.index_dir(warehouse.home)
-    with Session() as s:
-        plain = s.scalar(f"SELECT count(*) FROM read_parquet({warehouse.files()['stays']!r})")
-        assert manifest["rows"] == plain > 10
-        for name, keys in ((trace_index.BY_PLACE, "place_kind, place_id, start_time"),
-                           (trace_index.BY_PERSON, "person_key, start_time")):
-            rows = s.rows(f"SELECT {keys} FROM read_parquet('{base / name}')")
-            assert rows == sorted(rows, key=lambda r: tuple((v is None, v) for v in r))
-            assert len(rows) == plain
-
-
 def test_a_later_ingest_makes_the_index_stale_until_rebuilt(warehouse):
     _outbreak().write(warehouse)
     trace_index.build_index(warehouse)
@@ -86,7 +73,7 @@ def city(tmp_path_factory):
     return out
 
 
-def test_synthetic_city_contacts_are_identical_with_the_index(city, settings):
+def test_synthetic_city_contacts_are_identical_with_the_index(city, settings, monkeypatch):
     items, _ = plan_delivery(city)
     assert not [r for r in ingest_items(settings, items) if "error" in r]
     warehouse = settings.warehouse
@@ -99,10 +86,32 @@ def test_synthetic_city_contacts_are_identical_with_the_index(city, settings):
     windows = pa.table({"case_key": people,
                         "win_start": pa.array([t0] * len(people), pa.timestamp("us")),
                         "win_end": pa.array([t1] * len(people), pa.timestamp("us"))})
+    # the cases split into many batches: one answer
+    monkeypatch.setattr(candidates, "CASES_PER_QUERY", 7)
     plain, indexed = _both(warehouse, lambda e: find_contacts(e, windows, as_of=t1))
     assert plain.num_rows > 1000
     assert {r["setting"] for r in plain.select(["setting"]).to_pylist()} >= {"venue", "cell"}
-    assert _rows(plain) == _rows(indexed)
+    assert plain.equals(indexed)
+    # secondary tracing of a few cases over the last two days (their close contacts' stays)
+    few = windows.slice(0, 3).set_column(1, "win_start", pa.array([t1 - dt.timedelta(days=2)] * 3,
+                                                                  pa.timestamp("us")))
+    plain, indexed = _both(warehouse, lambda e: find_contacts(e, few, as_of=t1, secondary=True))
+    assert "secondary" in set(plain.column("tier").to_pylist())
+    assert plain.equals(indexed)
+    # near the busiest venue, and the index's numpy co-location against its SQL definition
+    venue = engine_rows(warehouse, "SELECT place_id FROM stays WHERE place_kind = 'venue' "
+                        "GROUP BY 1 ORDER BY count(*) DESC, place_id LIMIT 1")[0]["place_id"]
+    plain, indexed = _both(warehouse, lambda e: near(e, t0, t1, venue=venue))
+    assert plain.num_rows > 20 and plain.equals(indexed)
+    days = engine_rows(warehouse, "SELECT min(day) AS d0, max(day) AS d1 FROM stays")[0]
+    want, got = colocation_both(warehouse, windows_of(people.to_pylist()[:20], t0, t1),
+                                days["d0"], days["d1"])
+    assert len(want) > 100 and got == want
+
+
+def engine_rows(warehouse, sql: str) -> list[dict]:
+    with warehouse.open_engine() as engine:
+        return engine.query(sql).to_pylist()
 
 
 def test_trace_index_command_builds_a_fresh_index(settings, warehouse):

@@ -19,7 +19,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from epicenter.engine import Engine
-from epicenter.trace.index import ensure_views
+from epicenter.trace.candidates import (
+    case_batches,
+    register_person_stays,
+    register_place_stays,
+    release,
+)
+from epicenter.trace.index import attached, ensure_views
 from epicenter.trace.profile import (
     TIER_RANK,
     Profile,
@@ -28,6 +34,7 @@ from epicenter.trace.profile import (
     load_profile,
 )
 from epicenter.trace.rules import rule_sql, seed_stays_sql
+from epicenter.trace.stayindex import StayIndex
 from epicenter.trace.windows import SEED_SCHEMA, exposure_windows, seeds_from_windows
 
 CONTACT_COLUMNS = ("case_key", "contact_key", "tier", "setting", "place_id", "place_name",
@@ -97,10 +104,11 @@ def run_rules(engine: Engine, seeds: pa.Table, profile: Profile, rules: Sequence
     if engine.name == "duckdb":
         # every rule reads the same day-partition files: keep their footers in memory
         engine.execute("SET parquet_metadata_cache = true")
-    engine.register_arrow("trace_seeds", seeds.cast(SEED_SCHEMA))
     if targets is not None:
         engine.register_arrow("trace_targets",
                               pa.table({"person_key": pa.array(sorted(set(targets)), pa.string())}))
+    # day bounds of all seeds, also when the index splits them into batches: the bounds
+    # are part of the rules' predicates, so every batch must see the same ones
     params = {
         "as_of": as_of,
         "d0": min(seeds.column("win_start").to_pylist()).date(),
@@ -109,16 +117,39 @@ def run_rules(engine: Engine, seeds: pa.Table, profile: Profile, rules: Sequence
     # the seeds' own stays, once for every stay rule (one scan instead of one per rule)
     kinds = {r.place_kind: (r.max_stay_days if isinstance(r, StayOverlapRule) else 0)
              for r in rules if isinstance(r, StayOverlapRule | ProximityRule)}
-    if kinds:
-        sql = seed_stays_sql(kinds)
-        engine.register_arrow("trace_seed_stays", engine.query(
-            sql, {k: v for k, v in params.items() if f"${k}" in sql}))
+    # how far (s) a rule reaches beyond a seed's stay: payments within +-N minutes
+    slack = {r.place_kind: int(round(r.within_minutes * 60))
+             for r in rules if isinstance(r, ProximityRule)}
     groups = "\nUNION ALL\n".join(
         rule_sql(r, profile.rule_ref(r.id), targets is not None, bucket_minutes) for r in rules)
     sql = ASSEMBLE_SQL.format(groups=groups, tier_label=_TIER_LABEL)
+    index = attached(engine)
+    batches = case_batches(seeds) if index is not None else [seeds]
+    try:
+        parts = [_run_batch(engine, index, b, kinds, slack, sql, params) for b in batches]
+    finally:
+        if index is not None:
+            release(engine, index)
+    return pa.concat_tables(parts).cast(empty_contacts().schema)
+
+
+def _used(sql: str, params: dict) -> dict:
     # DuckDB rejects parameters a query does not use (vehicle rules never need $as_of)
-    table = engine.query(sql, {k: v for k, v in params.items() if f"${k}" in sql})
-    return table.cast(empty_contacts().schema)
+    return {k: v for k, v in params.items() if f"${k}" in sql}
+
+
+def _run_batch(engine: Engine, index: StayIndex | None, seeds: pa.Table, kinds: dict,
+               slack: dict, sql: str, params: dict) -> pa.Table:
+    engine.register_arrow("trace_seeds", seeds.cast(SEED_SCHEMA))
+    if kinds:
+        if index is not None:
+            register_person_stays(engine, index, seeds)
+        seed_sql = seed_stays_sql(kinds)
+        seed_stays = engine.query(seed_sql, _used(seed_sql, params))
+        engine.register_arrow("trace_seed_stays", seed_stays)
+        if index is not None:
+            register_place_stays(engine, index, seed_stays, slack)
+    return engine.query(sql, _used(sql, params)).cast(empty_contacts().schema)
 
 
 def _secondary(engine: Engine, primary: pa.Table, profile: Profile,

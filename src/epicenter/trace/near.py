@@ -3,15 +3,22 @@
 A place is a venue (its scans, its hotel rooms and the merchants inside it) or a circle
 around a point (every venue, hotel room, merchant and cell tower within the radius).
 Presence intervals are clipped to the window; one row per (person, place).
+
+With a trace index registered on the engine (``trace.index.register``) the stays of those
+places in the window come from the index (binary searches per place, milliseconds) and the
+same SQL runs on them; otherwise it reads the window's day partitions of ``stays``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pyarrow as pa
 
 from epicenter.engine import Engine
+from epicenter.trace.index import attached
+from epicenter.trace.stayindex import StayIndex
 
 EARTH_RADIUS_M = 6_371_000.0
 
@@ -46,13 +53,13 @@ WITH places AS ({places}),
 present AS (
   SELECT s.person_key, s.place_kind, s.place_id, s.start_time, s.end_time, s.source, s.batch_id,
          s.line_no
-  FROM stays s
+  FROM {stays} s
   WHERE s.place_kind <> 'hotel_room' AND s.day BETWEEN CAST($d0 AS DATE) - 1 AND CAST($d1 AS DATE)
     AND s.start_time < $t1 AND coalesce(s.end_time, $t1) > $t0
   UNION ALL
   SELECT s.person_key, s.place_kind, s.place_id, s.start_time, s.end_time, s.source, s.batch_id,
          s.line_no
-  FROM stays s   -- hotel registrations may be open for weeks: no day pruning
+  FROM {stays} s   -- hotel registrations may be open for weeks: no day pruning
   WHERE s.place_kind = 'hotel_room' AND s.day <= CAST($d1 AS DATE)
     AND s.start_time < $t1 AND coalesce(s.end_time, $t1) > $t0
 ),
@@ -93,5 +100,34 @@ def near(engine: Engine, start: dt.datetime, end: dt.datetime, venue: str | None
         params.update(lon=float(lon), lat=float(lat), radius_m=float(radius_m))
     else:
         raise ValueError("give a venue code, or lon, lat and a radius in metres")
-    sql = NEAR_SQL.format(places=places_sql(venue is not None))
-    return engine.query(sql, params)
+    places = places_sql(venue is not None)
+    index = attached(engine)
+    if index is None:
+        return engine.query(NEAR_SQL.format(places=places, stays="stays"), params)
+    found = engine.query(places, _used(places, params))
+    engine.register_arrow("trace_near_places", found)
+    engine.register_arrow("trace_near_stays", _indexed_stays(index, found, start, end))
+    sql = NEAR_SQL.format(places="SELECT * FROM trace_near_places", stays="trace_near_stays")
+    return engine.query(sql, _used(sql, params))
+
+
+def _used(sql: str, params: dict) -> dict:
+    # DuckDB rejects parameters a query does not use
+    return {k: v for k, v in params.items() if f"${k}" in sql}
+
+
+def _indexed_stays(index: StayIndex, places: pa.Table, start: dt.datetime,
+                   end: dt.datetime) -> pa.Table:
+    """The index's stays at the places (a venue's hotel rooms included) that can meet the
+    window: start <= end and end >= start (the SQL then applies the exact predicate)."""
+    kinds = places.column("place_kind").to_pylist()
+    ids = places.column("place_id").to_pylist()
+    codes = [index.place_codes(kinds, ids)]
+    codes += [index.places_with_prefix("hotel_room", f"{v}/")
+              for k, v in zip(kinds, ids, strict=True) if k == "venue"]
+    code = np.concatenate(codes)
+    epoch = dt.datetime(1970, 1, 1)
+    t0 = (start - epoch) // dt.timedelta(microseconds=1)
+    t1 = (end - epoch) // dt.timedelta(microseconds=1)
+    rows = index.probe(code, np.full(len(code), t0, np.int64), np.full(len(code), t1, np.int64))
+    return index.table(rows, dictionary=True)

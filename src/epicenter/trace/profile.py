@@ -99,7 +99,18 @@ class SourceWeights(BaseModel):
     infectious_after_onset_days: float = Field(8.0, ge=0)
     asymptomatic_window_days: float = Field(10.0, ge=0)  # before the positive test, no onset
     asymptomatic_infectiousness: float = Field(0.5, ge=0)
+    # an infectee without onset is timed from its first positive report: the delay from
+    # infection to that test (lognormal) is longer and wider than the incubation; None = use
+    # the incubation as well
+    test_delay_mean_days: float | None = Field(None, gt=0)
+    test_delay_sd_days: float | None = Field(None, gt=0)
     outside_infectious_weight: float = Field(0.05, ge=0)
+    # a day's exposure longer than this (minutes, per setting) takes the hazard "<setting>/long":
+    # a whole night in one cell is being neighbours, not the visit a cell companion stands for
+    long_exposure_minutes: dict[str, float] = {}
+    # known cases whose case-report area codes share this many leading digits (6: district)
+    # are "community" candidates of each other; None = only recorded co-presence counts
+    community_area_digits: int | None = Field(None, ge=1)
     # prior score of "infected by someone who is not a candidate" in each share's denominator
     unknown_source_weight: float = Field(0.0, ge=0)
 

@@ -1,0 +1,86 @@
+"""The index's other paths: near, batched contacts and numpy co-location equal the plain SQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+import pytest
+
+from epicenter.trace import index as trace_index
+from epicenter.trace.copresence import colocation
+from epicenter.trace.near import near
+
+from .scenario import Scenario, ts
+from .test_stayindex import _random_world
+
+# the co-location definition, as plain SQL on ``stays`` (what PostgreSQL and pandas answer)
+REFERENCE = """
+WITH c AS (
+  SELECT w.case_key, s.place_id, greatest(s.start_time, w.win_start) AS s0,
+         least(s.end_time, w.win_end) AS s1
+  FROM ref_windows w JOIN stays s ON s.person_key = w.case_key
+  WHERE s.place_kind IN ('venue', 'hotel_room', 'cell') AND s.day BETWEEN $d0 AND $d1
+    AND s.end_time > s.start_time AND s.start_time < w.win_end AND s.end_time > w.win_start
+)
+SELECT c.case_key, o.person_key, count(*) AS pairs,
+       sum(date_diff('second', greatest(c.s0, o.start_time), least(c.s1, o.end_time))) AS overlap_s
+FROM c JOIN stays o ON o.place_id = c.place_id
+WHERE o.place_kind IN ('venue', 'hotel_room', 'cell') AND o.day BETWEEN $d0 AND $d1
+  AND o.end_time > o.start_time AND o.start_time < c.s1 AND o.end_time > c.s0
+  AND o.person_key <> c.case_key
+GROUP BY c.case_key, o.person_key
+"""
+
+
+def windows_of(keys, t0, t1) -> pa.Table:
+    ts_ = pa.timestamp("us")
+    return pa.table({"case_key": pa.array(keys, pa.string()),
+                     "win_start": pa.array([t0] * len(keys), ts_),
+                     "win_end": pa.array([t1] * len(keys), ts_)})
+
+
+def colocation_both(warehouse, windows: pa.Table, d0: dt.date, d1: dt.date):
+    with warehouse.open_engine() as engine:
+        engine.register_arrow("ref_windows", windows)
+        want = engine.query(REFERENCE, {"d0": d0, "d1": d1})
+    trace_index.build_index(warehouse)
+    got = colocation(trace_index.open_index(warehouse), windows, d0, d1)
+    norm = lambda t: sorted(tuple(r.values()) for r in t.to_pylist())  # noqa: E731
+    return norm(want), norm(got)
+
+
+def test_colocation_from_the_index_equals_the_sql_definition(warehouse):
+    _random_world().write(warehouse)
+    windows = windows_of([f"P{i}" for i in range(41)] + ["nobody"],
+                       dt.datetime(2020, 1, 21, 6), dt.datetime(2020, 1, 23, 18))
+    want, got = colocation_both(warehouse, windows, dt.date(2020, 1, 20), dt.date(2020, 1, 23))
+    assert len(want) > 50 and got == want
+
+
+def _near_world() -> Scenario:
+    s = Scenario().venue("V1", "Noodle shop").venue("V2", "Far away")
+    s.rows["merchant"] = [{"merchant_id": "M1", "name": "Noodle till", "venue_code": "V1",
+                           "lon": 120.0, "lat": 30.0}]
+    s.rows["cell_tower"] = [{"cell_id": "c1", "lon": 120.001, "lat": 30.0, "radius_m": 300.0}]
+    s.stay("A", "V1", "01-20 11:30", "01-20 12:30").stay("A", "V1", "01-21 18:00", "01-21 19:00")
+    s.stay("B", "V1", "01-19 10:00", "01-19 11:00").stay("C", "V2", "01-20 12:00", "01-20 13:00")
+    s.stay("D", "V1", "01-19 23:00", "01-20 12:00")  # ends exactly at the window start: out
+    s.stay("H", "V1/201", "01-10 20:00", None, kind="hotel_room")
+    s.stay("G", "V10/201", "01-20 20:00", None, kind="hotel_room")  # another venue's room
+    s.stay("E", "c1", "01-20 12:00", "01-20 13:00", kind="cell").pay("F", "M1", "01-20 13:00")
+    return s
+
+
+@pytest.mark.parametrize("where", [dict(venue="V1"), dict(lon=120.0, lat=30.0, radius_m=500)])
+def test_near_through_the_index_equals_the_plain_tables(warehouse, where):
+    _near_world().write(warehouse)
+    window = (ts("01-20 12:00"), ts("01-22 00:00"))
+    with warehouse.open_engine() as engine:
+        plain = near(engine, *window, **where)
+    with warehouse.open_engine() as engine:
+        assert trace_index.register(engine, warehouse, build=True)
+        indexed = near(engine, *window, **where)
+    assert plain.num_rows >= 3 and plain.equals(indexed)
+    if "venue" in where:
+        assert set(plain.column("person_key").to_pylist()) == {"A", "H", "F"}
