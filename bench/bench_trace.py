@@ -37,25 +37,9 @@ import pyarrow as pa
 from epicenter.settings import load_settings
 from epicenter.trace import find_contacts, load_profile
 from epicenter.trace import index as trace_index
-from epicenter.trace.copresence import colocation
+from epicenter.trace.copresence import COLOCATION_SQL, colocation
 from epicenter.trace.near import near
 from epicenter.trace.windows import SEED_SCHEMA
-
-COLOCATION_SQL = """
-WITH c AS (
-  SELECT w.case_key, s.place_id, greatest(s.start_time, w.win_start) AS s0,
-         least(s.end_time, w.win_end) AS s1
-  FROM bench_windows w JOIN stays s ON s.person_key = w.case_key
-  WHERE s.place_kind IN ('venue', 'hotel_room', 'cell') AND s.day BETWEEN $d0 AND $d1
-    AND s.end_time > s.start_time AND s.start_time < w.win_end AND s.end_time > w.win_start
-)
-SELECT c.case_key, o.person_key, count(*) AS pairs,
-       sum(date_diff('second', greatest(c.s0, o.start_time), least(c.s1, o.end_time))) AS overlap_s
-FROM c JOIN stays o ON o.place_id = c.place_id
-WHERE o.place_kind IN ('venue', 'hotel_room', 'cell') AND o.day BETWEEN $d0 AND $d1
-  AND o.end_time > o.start_time AND o.start_time < c.s1 AND o.end_time > c.s0 AND o.person_key <> c.case_key
-GROUP BY c.case_key, o.person_key
-"""
 
 PG_COLOCATION = """
 SELECT count(*) FROM (
@@ -110,7 +94,7 @@ def pick_windows(engine, n: int, seed: int = 7) -> pa.Table:
 
 def duck_colocation(engine, windows: pa.Table, d0: dt.date, d1: dt.date) -> int:
     """The co-location query in SQL on the plain tables (DuckDB, or Spark transpiled)."""
-    engine.register_arrow("bench_windows", windows)
+    engine.register_arrow("colocation_windows", windows)
     return engine.query(COLOCATION_SQL, {"d0": d0, "d1": d1}).num_rows
 
 

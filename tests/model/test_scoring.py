@@ -74,3 +74,27 @@ def test_reproduces_scoringutils_summary_table(scoring_dir):
     # and the published 3-significant-digit README values
     ens = merged.set_index(["model", "target_type"]).loc[("EuroCOVIDhub-ensemble", "Cases")]
     assert round(ens["wis"], -2) == 17900 and round(ens["cov50"], 3) == 0.391
+
+
+@pytest.mark.parametrize("mean", [0.5, 1.0, 3.0, 100.0])
+def test_a_calibrated_forecast_of_small_counts_covers_more_than_nominal(mean):
+    """Outcomes drawn from the forecast's own (Poisson) distribution: the coverage the scoring
+    reports is P(q0.25 <= Y <= q0.75) of a discrete Y, far above 0.5 for small means (bounds
+    count as covered), while the randomized PIT puts half the outcomes in [0.25, 0.75]."""
+    from scipy.stats import poisson
+
+    from epicenter.model.forecast import sample_quantiles
+
+    rng = np.random.default_rng(3)
+    q = sample_quantiles(rng.poisson(mean, (20000, 1)).astype(float))[0]
+    y = rng.poisson(mean, 20000).astype(float)
+    lo, hi = HUB_QUANTILES.index(0.25), HUB_QUANTILES.index(0.75)
+    reported = coverage(y, np.tile(q, (len(y), 1)), HUB_QUANTILES, 50).mean()
+    exact = poisson.cdf(np.floor(q[hi]), mean) - poisson.cdf(np.ceil(q[lo]) - 1, mean)
+    assert reported == pytest.approx(exact, abs=0.01)
+    if mean <= 3:
+        assert reported > 0.6
+    else:
+        assert reported == pytest.approx(0.5, abs=0.05)
+    pit = poisson.cdf(y - 1, mean) + rng.uniform(size=len(y)) * poisson.pmf(y, mean)
+    assert np.mean((pit >= 0.25) & (pit <= 0.75)) == pytest.approx(0.5, abs=0.02)

@@ -8,29 +8,11 @@ import pyarrow as pa
 import pytest
 
 from epicenter.trace import index as trace_index
-from epicenter.trace.copresence import colocation
+from epicenter.trace.copresence import COLOCATION_SQL, colocation
 from epicenter.trace.near import near
 
 from .scenario import Scenario, ts
 from .test_stayindex import _random_world
-
-# the co-location definition, as plain SQL on ``stays`` (what PostgreSQL and pandas answer)
-REFERENCE = """
-WITH c AS (
-  SELECT w.case_key, s.place_id, greatest(s.start_time, w.win_start) AS s0,
-         least(s.end_time, w.win_end) AS s1
-  FROM ref_windows w JOIN stays s ON s.person_key = w.case_key
-  WHERE s.place_kind IN ('venue', 'hotel_room', 'cell') AND s.day BETWEEN $d0 AND $d1
-    AND s.end_time > s.start_time AND s.start_time < w.win_end AND s.end_time > w.win_start
-)
-SELECT c.case_key, o.person_key, count(*) AS pairs,
-       sum(date_diff('second', greatest(c.s0, o.start_time), least(c.s1, o.end_time))) AS overlap_s
-FROM c JOIN stays o ON o.place_id = c.place_id
-WHERE o.place_kind IN ('venue', 'hotel_room', 'cell') AND o.day BETWEEN $d0 AND $d1
-  AND o.end_time > o.start_time AND o.start_time < c.s1 AND o.end_time > c.s0
-  AND o.person_key <> c.case_key
-GROUP BY c.case_key, o.person_key
-"""
 
 
 def windows_of(keys, t0, t1) -> pa.Table:
@@ -42,8 +24,8 @@ def windows_of(keys, t0, t1) -> pa.Table:
 
 def colocation_both(warehouse, windows: pa.Table, d0: dt.date, d1: dt.date):
     with warehouse.open_engine() as engine:
-        engine.register_arrow("ref_windows", windows)
-        want = engine.query(REFERENCE, {"d0": d0, "d1": d1})
+        engine.register_arrow("colocation_windows", windows)
+        want = engine.query(COLOCATION_SQL, {"d0": d0, "d1": d1})
     trace_index.build_index(warehouse)
     got = colocation(trace_index.open_index(warehouse), windows, d0, d1)
     norm = lambda t: sorted(tuple(r.values()) for r in t.to_pylist())  # noqa: E731

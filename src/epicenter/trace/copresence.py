@@ -24,6 +24,24 @@ import pyarrow.compute as pc
 from epicenter.trace.stayindex import MAX_T, StayIndex
 
 US = 1_000_000
+# the definition as SQL on ``stays`` (windows in ``colocation_windows``): the reference the
+# tests compare the index against and the query the benchmark puts to the engines
+COLOCATION_SQL = """
+WITH c AS (
+  SELECT w.case_key, s.place_id, greatest(s.start_time, w.win_start) AS s0,
+         least(s.end_time, w.win_end) AS s1
+  FROM colocation_windows w JOIN stays s ON s.person_key = w.case_key
+  WHERE s.place_kind IN ('venue', 'hotel_room', 'cell') AND s.day BETWEEN $d0 AND $d1
+    AND s.end_time > s.start_time AND s.start_time < w.win_end AND s.end_time > w.win_start
+)
+SELECT c.case_key, o.person_key, count(*) AS pairs,
+       sum(date_diff('second', greatest(c.s0, o.start_time), least(c.s1, o.end_time))) AS overlap_s
+FROM c JOIN stays o ON o.place_id = c.place_id
+WHERE o.place_kind IN ('venue', 'hotel_room', 'cell') AND o.day BETWEEN $d0 AND $d1
+  AND o.end_time > o.start_time AND o.start_time < c.s1 AND o.end_time > c.s0 AND o.person_key <> c.case_key
+GROUP BY c.case_key, o.person_key
+"""
+
 _EPOCH = dt.datetime(1970, 1, 1)
 _EPOCH_DAY = dt.date(1970, 1, 1)
 
