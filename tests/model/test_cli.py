@@ -85,6 +85,20 @@ def test_backtest_li2020_top_cities():
     assert {r["model"] for r in rows} == {"renewal", "persistence", "loglinear"}
 
 
+def test_backtest_calibration_reports_the_same_coverage_as_the_scores_plus_pit():
+    args = ("backtest", "--li2020", "--cities", "2", "--horizons", "7,14", "--format", "json")
+    scored = {r["horizon"]: r for r in json.loads(_run(*args).stdout) if r["model"] == "renewal"}
+    result = _run(*args, "--calibration")
+    assert result.exit_code == 0, result.output
+    rows = {r["horizon"]: r for r in json.loads(result.stdout)}
+    assert set(rows) == {7, 14}
+    for h, row in rows.items():
+        assert row["n"] == scored[h]["n"]
+        assert row["cov50"] == scored[h]["cov50"] and row["cov90"] == scored[h]["cov90"]
+        assert 0 <= row["pit50"] <= row["pit90"] <= 1
+    assert _run(*args, "--calibration", "--cv", "2").exit_code != 0
+
+
 def test_backtest_li2020_can_rank_cities_by_what_was_known_at_the_first_origin(tmp_path):
     scores = tmp_path / "scores.csv"
     result = _run("backtest", "--li2020", "--cities", "3", "--rank-by", "origin", "--horizons",

@@ -185,11 +185,15 @@ def forecast(settings, area, incidence_file, horizon, si_mean, si_sd, si_distr, 
                    "drift and overdispersion priors on the other folds (needs K >= 2 series).")
 @click.option("--scores", "scores_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write every scored forecast (CSV).")
+@click.option("--calibration", is_flag=True,
+              help="Instead of scores: the renewal forecasts' 50%/90% coverage as reported, as "
+                   "a perfectly calibrated forecast would score it, and by randomised PIT "
+                   "(separates the discreteness of small counts from miscalibration).")
 @format_option(choices=("table", "csv", "json", "parquet"))
 @output_option()
 @click.pass_obj
 def backtest(settings, area, incidence_file, li2020, cities, rank_by, horizons, min_train, si_mean,
-             si_sd, si_distr, folds, scores_file, fmt, output):
+             si_sd, si_distr, folds, scores_file, calibration, fmt, output):
     """Rolling-origin forecasts scored by WIS and coverage against two baselines."""
     from epicenter.model.backtest import cross_validated, default_models, rolling_origin, summarise
     from epicenter.model.incidence import read_li2020
@@ -212,6 +216,15 @@ def backtest(settings, area, incidence_file, li2020, cities, rank_by, horizons, 
         series = {incidence_file.name: _load_incidence(settings, None, incidence_file)}
     longest = max(len(s) for s in series.values()) + max(steps)
     si = _serial_interval(si_mean, si_sd, si_distr, longest, COVID_SI)
+    if calibration:
+        if folds or scores_file:
+            raise click.UsageError("--calibration excludes --cv and --scores")
+        from epicenter.model.calibration import calibration_backtest, summarise_calibration
+
+        table = summarise_calibration(calibration_backtest(series, si, steps, min_train))
+        emit(pa.Table.from_pandas(table.round(4), preserve_index=False), fmt, output,
+             title=f"Coverage of the renewal forecasts: {len(series)} series")
+        return
     try:
         if folds:
             scores, chosen = cross_validated(series, si, steps, folds, min_train=min_train)
