@@ -36,6 +36,7 @@ from epicenter.engine import Session
 from epicenter.privacy import Pseudonymizer
 from epicenter.settings import load_settings
 from epicenter.trace import find_contacts, load_profile
+from epicenter.trace import index as trace_index
 from epicenter.trace.source import KNOWN_CASES_SQL, candidate_links
 from epicenter.trace.windows import exposure_windows
 
@@ -117,6 +118,8 @@ def main() -> None:
     phone_key = _phone_keys(pseudo, persons)
     id_of = {v: k for k, v in phone_key.items()} | {v: k for k, v in key.items()}
     engine = settings.warehouse.open_engine("duckdb")
+    # the trace index as the CLI uses it (built first if stale; the answers are the same)
+    trace_index.register(engine, settings.warehouse, build=True)
     known = {r["person_key"] for r in engine.query(KNOWN_CASES_SQL, {"as_of": as_of}).to_pylist()}
     t = time.perf_counter()
     contacts = find_contacts(engine, sorted(known), profile, as_of,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from click.testing import CliRunner
 
@@ -98,6 +99,12 @@ def test_synthetic_city_contacts_are_identical_with_the_index(city, settings, mo
     plain, indexed = _both(warehouse, lambda e: find_contacts(e, few, as_of=t1, secondary=True))
     assert "secondary" in set(plain.column("tier").to_pylist())
     assert plain.equals(indexed)
+    # a case's seeds (its close contacts) split over several queries: the same answer
+    assert plain.filter(pc.equal(plain.column("tier"), "close")).num_rows > 3 * 4
+    monkeypatch.setattr(candidates, "SEEDS_PER_QUERY", 4)
+    split_plain, split_indexed = _both(
+        warehouse, lambda e: find_contacts(e, few, as_of=t1, secondary=True))
+    assert split_plain.equals(plain) and split_indexed.equals(plain)
     # near the busiest venue, and the index's numpy co-location against its SQL definition
     venue = engine_rows(warehouse, "SELECT place_id FROM stays WHERE place_kind = 'venue' "
                         "GROUP BY 1 ORDER BY count(*) DESC, place_id LIMIT 1")[0]["place_id"]

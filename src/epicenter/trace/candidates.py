@@ -21,6 +21,9 @@ from epicenter.trace.stayindex import MAX_T, MIN_T, StayIndex
 # cases per query when an index is attached: bounds the candidate tables' memory on a
 # 1,000,000-person city while keeping the per-query plan cost (~0.1 s) small
 CASES_PER_QUERY = 100
+# seeds per query: bounds a query's candidate rows and pairs when each case brings many
+# seeds (secondary tracing of 20 cases at 100,000 persons: ~10,000 close contacts)
+SEEDS_PER_QUERY = 250
 
 
 def _micros(col: pa.ChunkedArray, null: int) -> np.ndarray:
@@ -58,15 +61,29 @@ def release(engine: Engine, index: StayIndex) -> None:
         engine.create_view(view, "SELECT * FROM stays")
 
 
-def case_batches(seeds: pa.Table, size: int | None = None) -> list[pa.Table]:
-    """Seeds split into batches of whole cases, in case_key order (so the batches' sorted
-    answers concatenate into the sorted answer of one query)."""
+def case_batches(seeds: pa.Table, size: int | None = None,
+                 max_seeds: int | None = None) -> list[pa.Table]:
+    """Seeds in batches of at most ``size`` cases and ``max_seeds`` seeds, in (case_key,
+    seed_key) order, so the batches' sorted answers concatenate into the sorted answer of
+    one query. Only a case with more seeds than ``max_seeds`` is split (secondary tracing:
+    one seed per close contact); the rules aggregate per (case, seed), so the rows are the
+    same, and the secondary step orders its own answer."""
     size = size or CASES_PER_QUERY
-    cases = sorted(set(seeds.column("case_key").to_pylist()))
-    if len(cases) <= size:
+    max_seeds = max_seeds or SEEDS_PER_QUERY
+    if seeds.num_rows <= max_seeds and len(pc.unique(seeds.column("case_key"))) <= size:
         return [seeds]
-    out = []
-    for i in range(0, len(cases), size):
-        chunk = pa.array(cases[i:i + size], pa.string())
-        out.append(seeds.filter(pc.is_in(seeds.column("case_key"), value_set=chunk)))
+    seeds = seeds.take(pc.sort_indices(seeds, [("case_key", "ascending"),
+                                               ("seed_key", "ascending")]))
+    case_keys = seeds.column("case_key").to_pylist()
+    out, start, cases = [], 0, 1
+    for i in range(1, len(case_keys) + 1):
+        if i == len(case_keys):
+            out.append(seeds.slice(start, i - start))
+            break
+        new_case = case_keys[i] != case_keys[i - 1]
+        if i - start >= max_seeds or (new_case and cases >= size):
+            out.append(seeds.slice(start, i - start))
+            start, cases = i, 1
+        elif new_case:
+            cases += 1
     return out

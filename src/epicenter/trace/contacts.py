@@ -12,7 +12,7 @@ Tier order within a setting: close > secondary > companion > general.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
@@ -83,6 +83,24 @@ ORDER BY r.case_key, r.tier_rank DESC, r.setting, r.contact_key, r.seed_key
 """
 
 
+# the close contacts of the close contacts, minus the case and its own close contacts; per
+# (case, contact, setting) the earliest exposure, ties to the smallest via_key
+SECONDARY_SQL = """
+SELECT case_key, contact_key, 'secondary' AS tier, setting, place_id, place_name,
+       first_exposure, last_exposure, overlap_minutes, evidence, rule, via_key
+FROM (
+  SELECT f.*, row_number() OVER (PARTITION BY f.case_key, f.contact_key, f.setting
+                                 ORDER BY f.first_exposure, f.via_key) AS pick
+  FROM trace_found f
+  WHERE f.contact_key <> f.case_key
+    AND NOT EXISTS (SELECT 1 FROM trace_close t
+                    WHERE t.case_key = f.case_key AND t.contact_key = f.contact_key)
+) ranked
+WHERE pick = 1
+ORDER BY case_key, setting, contact_key
+"""
+
+
 def local_now(timezone: str = "Asia/Shanghai") -> dt.datetime:
     """Now as local wall-clock time (the warehouse stores local times without zone)."""
     return dt.datetime.now(ZoneInfo(timezone)).replace(tzinfo=None, microsecond=0)
@@ -96,8 +114,13 @@ def empty_contacts() -> pa.Table:
 
 def run_rules(engine: Engine, seeds: pa.Table, profile: Profile, rules: Sequence,
               as_of: dt.datetime, targets: Sequence[str] | None = None,
-              bucket_minutes: int | None = None) -> pa.Table:
-    """Apply ``rules`` to the seeds (case_key, seed_key, win_start, win_end): contact rows."""
+              bucket_minutes: int | None = None,
+              reduce: Callable[[pa.Table], pa.Table] | None = None) -> pa.Table:
+    """Apply ``rules`` to the seeds (case_key, seed_key, win_start, win_end): contact rows.
+
+    ``reduce`` is applied to each batch's rows as soon as they come (secondary tracing keeps
+    one row per contact instead of every close contact of every close contact).
+    """
     if seeds.num_rows == 0 or not rules:
         return empty_contacts()
     ensure_views(engine)
@@ -124,9 +147,13 @@ def run_rules(engine: Engine, seeds: pa.Table, profile: Profile, rules: Sequence
         rule_sql(r, profile.rule_ref(r.id), targets is not None, bucket_minutes) for r in rules)
     sql = ASSEMBLE_SQL.format(groups=groups, tier_label=_TIER_LABEL)
     index = attached(engine)
-    batches = case_batches(seeds) if index is not None else [seeds]
+    # batches bound each query's memory; without an index each batch re-reads the tables
+    batches = case_batches(seeds)
     try:
-        parts = [_run_batch(engine, index, b, kinds, slack, sql, params) for b in batches]
+        parts = []
+        for batch in batches:
+            part = _run_batch(engine, index, batch, kinds, slack, sql, params)
+            parts.append(reduce(part) if reduce else part)
     finally:
         if index is not None:
             release(engine, index)
@@ -166,18 +193,16 @@ def _secondary(engine: Engine, primary: pa.Table, profile: Profile,
         ORDER BY t.case_key, t.contact_key
     """, {"as_of": as_of})
     seeds = seeds.filter(pc.greater(seeds.column("win_end"), seeds.column("win_start")))
-    found = run_rules(engine, seeds, profile, profile.close_rules(), as_of)
-    rows = [r for r in found.to_pylist() if r["tier"] == "close"]
-    already = {(r["case_key"], r["contact_key"]) for r in close.to_pylist()}
-    best: dict[tuple, dict] = {}
-    for r in rows:
-        if r["contact_key"] == r["case_key"] or (r["case_key"], r["contact_key"]) in already:
-            continue
-        key = (r["case_key"], r["contact_key"], r["setting"])
-        if key not in best or r["first_exposure"] < best[key]["first_exposure"]:
-            best[key] = {**r, "tier": "secondary"}
-    out = sorted(best.values(), key=lambda r: (r["case_key"], r["setting"], r["contact_key"]))
-    return pa.Table.from_pylist(out, schema=empty_contacts().schema)
+
+    # millions of rows at city scale: the selection runs in the engine, per batch of seeds
+    # and once more over the batches' picks (the earliest of the earliest is the earliest)
+    def pick(rows: pa.Table) -> pa.Table:
+        engine.register_arrow("trace_found", rows)
+        return engine.query(SECONDARY_SQL).cast(empty_contacts().schema)
+
+    found = run_rules(engine, seeds, profile, profile.close_rules(), as_of,
+                      reduce=lambda part: pick(part.filter(pc.equal(part.column("tier"), "close"))))
+    return pick(found)
 
 
 def find_contacts(engine: Engine, cases: Sequence[str] | pa.Table,
