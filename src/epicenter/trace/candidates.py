@@ -24,6 +24,9 @@ CASES_PER_QUERY = 100
 # seeds per query: bounds a query's candidate rows and pairs when each case brings many
 # seeds (secondary tracing of 20 cases at 100,000 persons: ~10,000 close contacts)
 SEEDS_PER_QUERY = 250
+# without an index every query re-reads the stays, so that path splits only what memory
+# needs: the thousands of seeds of secondary tracing, not 1,000 cases of one seed each
+PLAIN_SEEDS_PER_QUERY = 1_000
 
 
 def _micros(col: pa.ChunkedArray, null: int) -> np.ndarray:

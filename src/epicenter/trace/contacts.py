@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 
 from epicenter.engine import Engine
 from epicenter.trace.candidates import (
+    PLAIN_SEEDS_PER_QUERY,
     case_batches,
     register_person_stays,
     register_place_stays,
@@ -147,8 +148,9 @@ def run_rules(engine: Engine, seeds: pa.Table, profile: Profile, rules: Sequence
         rule_sql(r, profile.rule_ref(r.id), targets is not None, bucket_minutes) for r in rules)
     sql = ASSEMBLE_SQL.format(groups=groups, tier_label=_TIER_LABEL)
     index = attached(engine)
-    # batches bound each query's memory; without an index each batch re-reads the tables
-    batches = case_batches(seeds)
+    # batches bound each query's memory (see candidates: cheap with an index, a scan without)
+    batches = (case_batches(seeds) if index is not None else
+               case_batches(seeds, size=seeds.num_rows, max_seeds=PLAIN_SEEDS_PER_QUERY))
     try:
         parts = []
         for batch in batches:
