@@ -7,7 +7,7 @@ import pytest
 from scipy.optimize import brentq
 
 from epicenter.model.baselines import loglinear_forecast, persistence_forecast
-from epicenter.model.forecast import renewal_forecast
+from epicenter.model.forecast import MAX_DAILY_MEAN, renewal_forecast, simulate_renewal
 from epicenter.model.incidence import from_counts, read_incidence
 from epicenter.model.renewal_evidence import overdispersion
 from epicenter.model.scoring import HUB_QUANTILES
@@ -115,3 +115,48 @@ def test_decline_is_damped_less_than_growth(simulate):
                               damping_prior_weight=np.inf)
     assert kept.median[-1] < pulled.median[-1]
     assert kept.median[-1] < kept.median[0]  # R stays below 1: the decline goes on
+
+
+def _continued_mean(cases: np.ndarray, r: float, si: np.ndarray, horizon: int) -> float:
+    """Expected count ``horizon`` days on if R stays at ``r`` (renewal equation, no noise)."""
+    x = list(cases)
+    w = np.zeros(len(x) + horizon)
+    w[1 : len(si)] = si[1 : len(w)]
+    for t in range(len(cases), len(cases) + horizon):
+        x.append(r * sum(x[t - k] * w[k] for k in range(1, t + 1)))
+    return x[-1]
+
+
+def test_sustained_growth_is_carried_on_not_damped_to_r_one(simulate):
+    # R = 1.3 for 64 days: the prior damping alone (the old forecast) puts the 14-day mean at
+    # less than half of what R = 1.3 continued gives; the series' evidence of persistent
+    # growth brings it near the truth
+    si = parametric_si(4.0, 2.0, 120)
+    for seed in (5, 6, 7):
+        cases = simulate(np.full(50, 1.3), si, 20, seed=seed)
+        expected = _continued_mean(cases, 1.3, si, 14)
+        new, info = simulate_renewal(from_counts(cases), si, 14)
+        old, _ = simulate_renewal(from_counts(cases), si, 14, growth_prior_weight=np.inf)
+        assert info["damping"] > 0.85
+        assert 0.75 < new[:, -1].mean() / expected < 1.25
+        assert old[:, -1].mean() / expected < 0.5
+
+
+def test_a_weakly_damped_walk_stays_finite():
+    si = parametric_si(4.0, 2.0, 120)
+    inc = from_counts(np.array([5.0, 8, 12, 20, 30, 45, 70, 100, 150, 220]))
+    paths, _ = simulate_renewal(inc, si, 30, damping=1.0, drift_sd=1.5, drift_prior_weight=np.inf,
+                                growth_prior_weight=np.inf)
+    # without the caps on R and on the daily mean the Poisson draw fails (lam too large)
+    assert np.isfinite(paths).all()
+    assert paths.max() < 1.01 * MAX_DAILY_MEAN
+
+
+def test_the_nowcast_moves_r_from_the_window_centre_to_the_origin(simulate):
+    # R falls steadily: the last window's estimate is R three days ago, too high; the
+    # nowcast lowers R at the origin by about slope * 3 days
+    si = parametric_si(4.0, 2.0, 120)
+    inc = from_counts(simulate(2.0 * np.exp(-0.03 * np.arange(45)), si, 300, seed=4))
+    kept = simulate_renewal(inc, si, 7, drift_sd=0.0)[0].mean(axis=0)
+    lagged = simulate_renewal(inc, si, 7, drift_sd=0.0, nowcast=False)[0].mean(axis=0)
+    assert kept[0] / lagged[0] == pytest.approx(np.exp(-0.03 * 3), rel=0.06)
