@@ -9,15 +9,17 @@ and evaluation cities must be different syntheses (other ``--seed``): the figure
 in docs/trace.md are out of sample.
 
 Model (trace/source.py): a pair's score is the sum over its daily exposures of
-timing(t) * (1 - exp(-hazard[key] * hours)), key one of CLASSES (setting, setting/tier, or
-cell/long for a long day in one cell); an infectee's true infector is one of its candidates
-with probability score / (sum of scores + unknown). The per-hour hazards and ``unknown``
-maximise the conditional log-likelihood of the true infectors (L-BFGS-B on log parameters,
-bounded, weak ridge so a class seen once stays finite); the timing parameters
-(infectiousness window, outside weight, infection-to-test delay of infectees without
-onset, the long-cell bound) are a grid search on the same likelihood. ``--community-digits``
-adds known cases of the same area as candidates (off in the shipped profile: it ranked
-worse out of sample, docs/trace.md).
+timing(t) * profile[bin(t)] * (1 - exp(-hazard[key] * hours * dilution)), key one of
+CLASSES (setting, setting/tier, or cell/long for a long day in one cell), bin the days from
+the candidate's onset to t (EDGES; a last bin for candidates without onset), dilution =
+(venue capacity / 180) ** -exponent; an infectee's true infector is one of its candidates
+with probability score / (sum of scores + unknown). The per-hour hazards, the profile
+weights and ``unknown`` maximise the conditional log-likelihood of the true infectors
+(L-BFGS-B on log parameters, bounded, weak ridges so a class seen once stays finite and the
+profile stays near 1 where data are thin); the capacity exponent and the timing parameters
+(infectiousness window, infection-to-test delay of infectees without onset) are a grid
+search on the same likelihood. ``--community-digits`` adds known cases of the same area as
+candidates (off in the shipped profile: it ranked worse out of sample, docs/trace.md).
 """
 
 from __future__ import annotations
@@ -37,18 +39,35 @@ from epicenter.engine import Session
 from epicenter.privacy import Pseudonymizer
 from epicenter.settings import load_settings
 from epicenter.trace import load_profile
-from epicenter.trace.source import Scorer, candidate_exposures
+from epicenter.trace.source import (
+    Scorer,
+    candidate_exposures,
+    has_onset,
+    reference_time,
+    venue_capacities,
+)
 
 # hazard keys: a setting, or "setting/tier" where the tier tells apart contacts of one setting
-# (a close and a general venue contact, an adjacent and a distant seat)
-CLASSES = ("household", "hotel_room", "venue/close", "venue/general", "rail/close", "rail/general",
+# (an adjacent and a distant seat). A venue's tiers differ only by duration, which the hours
+# already carry: one venue class (separate tiers let a handful of 5-minute contacts fit a
+# per-hour hazard 5x the close tier's, so a brush in passing outranked a dinner together)
+CLASSES = ("household", "hotel_room", "venue", "rail/close", "rail/general",
            "flight/close", "flight/general", "cell", "cell/long", "payment", "community")
+# infectiousness profile: 2-day bins over the infectious period, by days from the candidate's
+# onset to the exposure; one more weight for candidates without onset
+EDGES = (-2.0, 0.0, 2.0, 4.0, 6.0, 8.0)
+NBINS = len(EDGES) + 2
 # (mean, sd) of the infection-to-positive-test delay of infectees without onset; None: incubation
-TEST_DELAYS = (None, (10, 6), (15, 9))
-GRID = {"infectious_before_onset_days": (1, 2, 3, 4), "infectious_after_onset_days": (8, 12),
-        "asymptomatic_window_days": (7, 14), "outside_infectious_weight": (0.01, 0.05),
-        "test_delay": TEST_DELAYS, "long_exposure_minutes": ({"cell": 240}, {"cell": 480})}
+TEST_DELAYS = (None, (15, 9))
+GRID = {"infectious_before_onset_days": (2, 3, 4), "infectious_after_onset_days": (12,),
+        "asymptomatic_window_days": (14,), "outside_infectious_weight": (0.01,),
+        "test_delay": TEST_DELAYS, "long_exposure_minutes": ({"cell": 240},),
+        "venue_capacity_exponent": (0.0, 0.5, 1.0, 1.5, 2.0, 2.5),
+        # about the median capacity of the training cities' venues: a venue without a
+        # delivered capacity counts as a typical one, not as a small shop
+        "venue_capacity_reference": (180.0,)}
 BOUNDS = (math.log(1e-4), math.log(20.0))  # per-hour hazards: a weak bound keeps the fit finite
+PROFILE_BOUNDS = (-5.0, 5.0)
 
 
 def _timing_weights(values: dict) -> dict:
@@ -59,10 +78,9 @@ def _timing_weights(values: dict) -> dict:
     return out
 
 
-
-
 def collect(city: Path, home: Path, secret: Path, profile) -> dict:
-    """Exposures of every known case, the known cases and each one's true infector key."""
+    """Exposures of every known case, the known cases, venue capacities and each one's true
+    infector key."""
     os.environ["EPICENTER_SECRET_FILE"] = str(secret)
     settings = load_settings(home=home)
     params = json.loads((city / "truth/params.json").read_text())
@@ -73,47 +91,62 @@ def collect(city: Path, home: Path, secret: Path, profile) -> dict:
     pseudo = Pseudonymizer.from_settings(settings)
     infector = {pseudo.id_key(e["infectee_id_no"]): pseudo.id_key(e["infector_id_no"])
                 for e in events if e["infector_id_no"]}
-    exposures, known = candidate_exposures(settings.warehouse.open_engine("duckdb"), None,
-                                           profile, as_of)
+    engine = settings.warehouse.open_engine("duckdb")
+    exposures, known = candidate_exposures(engine, None, profile, as_of)
     return {"name": city.name, "exposures": exposures.to_pylist(), "known": known,
-            "infector": infector}
+            "infector": infector, "capacity": venue_capacities(engine)}
+
+
+def _bin(case: dict, t: dt.datetime) -> int:
+    if not has_onset(case):
+        return NBINS - 1
+    days = (t - reference_time(case)).total_seconds() / 86400
+    return int(np.searchsorted(EDGES, days, side="left"))
 
 
 def prepare(data: dict, timing: dict) -> dict:
-    """Arrays for one timing setting: per exposure (pair, class, timing, hours)."""
+    """Arrays for one grid point: per exposure (pair, class, timing, diluted hours, bin)."""
     # every class gets a (dummy) hazard, so the scorer's hazard_key names the class of a row
     scorer = Scorer(load_profile("default").source.model_copy(
-        update={**_timing_weights(timing), "hazard_per_hour": dict.fromkeys(CLASSES, 1.0)}))
+        update={**_timing_weights(timing), "hazard_per_hour": dict.fromkeys(CLASSES, 1.0),
+                "infectiousness_edges_days": [], "infectiousness_weights": []}))
     pairs: dict[tuple[str, str], int] = {}
     rows = []
     for r in data["exposures"]:
         x, y = r["case_key"], r["contact_key"]
-        tm, _ = scorer.timing(r, data["known"][x], data["known"][y])
+        infector = data["known"][y]
+        tm, t = scorer.timing(r, data["known"][x], infector)
         rows.append((pairs.setdefault((x, y), len(pairs)), CLASSES.index(scorer.hazard_key(r)),
-                     tm, scorer.hours(r)))
-    arr = np.array(rows, dtype=float).reshape(-1, 4)
+                     tm, scorer.hours(r) * scorer.dilution(r, data["capacity"]),
+                     _bin(infector, t)))
+    arr = np.array(rows, dtype=float).reshape(-1, 5)
     infectees = sorted(data["known"])
     index = {x: i for i, x in enumerate(infectees)}
     # the infectees whose infector is a known case; target = that pair, or -1 (not a candidate)
-    target = [pairs.get((x, data["infector"][x]), -1) for x in infectees
-              if data["infector"].get(x) in data["known"]]
+    relevant = [x for x in infectees if data["infector"].get(x) in data["known"]]
     return {"pair": arr[:, 0].astype(int), "cls": arr[:, 1].astype(int), "timing": arr[:, 2],
-            "hours": arr[:, 3], "pair_x": np.array([index[x] for x, _ in pairs], dtype=int),
-            "relevant": np.array([index[x] for x in infectees
-                                  if data["infector"].get(x) in data["known"]], dtype=int),
-            "target": np.array(target, dtype=int), "npairs": len(pairs), "nx": len(infectees)}
+            "hours": arr[:, 3], "bin": arr[:, 4].astype(int),
+            "pair_x": np.array([index[x] for x, _ in pairs], dtype=int),
+            "relevant": np.array([index[x] for x in relevant], dtype=int),
+            "target": np.array([pairs.get((x, data["infector"][x]), -1) for x in relevant], dtype=int),
+            "npairs": len(pairs), "nx": len(infectees)}
 
 
-def pair_scores(d: dict, log_h: np.ndarray) -> np.ndarray:
-    s = d["timing"] * -np.expm1(-np.exp(log_h[d["cls"]]) * d["hours"])
+def _split(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    n = len(CLASSES)
+    return theta[:n], theta[n:n + NBINS], float(theta[-1])
+
+
+def pair_scores(d: dict, log_h: np.ndarray, log_w: np.ndarray) -> np.ndarray:
+    s = d["timing"] * np.exp(log_w[d["bin"]]) * -np.expm1(-np.exp(log_h[d["cls"]]) * d["hours"])
     return np.bincount(d["pair"], s, d["npairs"])
 
 
 def neg_log_likelihood(theta: np.ndarray, ds: list[dict]) -> float:
-    log_h, log_u = theta[:-1], theta[-1]
-    nll = 0.01 * float(np.sum((log_h - log_h.mean()) ** 2))
+    log_h, log_w, log_u = _split(theta)
+    nll = 0.01 * float(np.sum((log_h - log_h.mean()) ** 2)) + 0.1 * float(np.sum(log_w ** 2))
     for d in ds:
-        ps = pair_scores(d, log_h) + 1e-300
+        ps = pair_scores(d, log_h, log_w) + 1e-300
         total = np.bincount(d["pair_x"], ps, d["nx"]) + math.exp(log_u)
         hit = d["target"] >= 0
         nll -= np.log(ps[d["target"][hit]]).sum() + log_u * np.sum(~hit)
@@ -121,9 +154,9 @@ def neg_log_likelihood(theta: np.ndarray, ds: list[dict]) -> float:
     return nll
 
 
-def top_k(d: dict, log_h: np.ndarray) -> tuple[float, float, int]:
+def top_k(d: dict, log_h: np.ndarray, log_w: np.ndarray) -> tuple[float, float, int]:
     """Share of relevant infectees whose true infector ranks 1st / in the top 3 (ties: worst)."""
-    ps = pair_scores(d, log_h)
+    ps = pair_scores(d, log_h, log_w)
     top1 = top3 = 0
     for x, tg in zip(d["relevant"], d["target"], strict=True):
         if tg < 0:
@@ -139,19 +172,44 @@ def fit(train: list[dict]) -> dict:
     for values in itertools.product(*GRID.values()):
         timing = dict(zip(GRID, values, strict=True))
         ds = [prepare(t, timing) for t in train]
-        theta0 = np.array([math.log(0.01)] * len(CLASSES) + [math.log(1e-3)])
+        theta0 = np.array([math.log(0.01)] * len(CLASSES) + [0.0] * NBINS + [math.log(1e-3)])
         res = minimize(neg_log_likelihood, theta0, args=(ds,), method="L-BFGS-B",
-                       bounds=[BOUNDS] * len(CLASSES) + [(None, None)])
+                       bounds=[BOUNDS] * len(CLASSES) + [PROFILE_BOUNDS] * NBINS + [(None, None)])
+        print(f"grid {timing}: -log L {res.fun:.2f}", flush=True)
         if best is None or res.fun < best[0]:
             best = (res.fun, timing, res.x)
     nll, timing, theta = best
-    # a class without a single training exposure has no estimate (only the ridge): left out
+    log_h, log_w, log_u = _split(theta)
+    # a class without a single training exposure has only the ridge's estimate (the mean of
+    # the others on the log scale): kept, so such a contact still scores, and named
     seen = set(np.concatenate([d["cls"] for d in (prepare(t, timing) for t in train)]).tolist())
+    community = any(t["exposures"] and any(r["setting"] == "community" for r in t["exposures"])
+                    for t in train)
+    weights = [float(f"{math.exp(v):.2g}") for v in log_w]
     return {"neg_log_likelihood": round(float(nll), 3), **_timing_weights(timing),
             "hazard_per_hour": {c: float(f"{math.exp(v):.2g}")
-                                for i, (c, v) in enumerate(zip(CLASSES, theta[:-1], strict=True))
-                                if i in seen},
-            "unknown_source_weight": float(f"{math.exp(theta[-1]):.2g}")}
+                                for c, v in zip(CLASSES, log_h, strict=True)
+                                if c != "community" or community},
+            "classes_without_training_exposures": [c for i, c in enumerate(CLASSES)
+                                                   if i not in seen and c != "community"],
+            "infectiousness_edges_days": list(EDGES), "infectiousness_weights": weights[:-1],
+            "asymptomatic_profile_weight": weights[-1],
+            "unknown_source_weight": float(f"{math.exp(log_u):.2g}")}
+
+
+def evaluate(data: dict, w: dict) -> tuple[float, float, int]:
+    """Top-1 / top-3 of one weight set (a profile's ``source`` as a dict) on one city."""
+    timing = {k: w[k] for k in GRID if k != "test_delay"}
+    mean, sd = w.get("test_delay_mean_days"), w.get("test_delay_sd_days")
+    timing["test_delay"] = (mean, sd) if mean and sd else None
+    h = w["hazard_per_hour"]
+    log_h = np.log([max(h.get(k, h.get(k.split("/")[0], 0.0)), 1e-300) for k in CLASSES])
+    profile = list(w.get("infectiousness_weights") or [])
+    if profile and tuple(w["infectiousness_edges_days"]) != EDGES:
+        raise ValueError("evaluate() scores the profile on EDGES only")
+    log_w = np.log((profile + [w.get("asymptomatic_profile_weight", 1.0)]) if profile
+                   else [1.0] * NBINS)
+    return top_k(prepare(data, timing), log_h, log_w)
 
 
 def main() -> None:
@@ -172,12 +230,7 @@ def main() -> None:
     for c in args.eval:
         data = collect(*c, profile)
         for label, w in (("shipped_profile", profile.source.model_dump()), ("fitted", fitted)):
-            timing = {k: w[k] for k in GRID if k != "test_delay"}
-            mean, sd = w.get("test_delay_mean_days"), w.get("test_delay_sd_days")
-            timing["test_delay"] = (mean, sd) if mean and sd else None
-            h = w["hazard_per_hour"]
-            log_h = np.log([max(h.get(k, h.get(k.split("/")[0], 0.0)), 1e-300) for k in CLASSES])
-            report["eval"].setdefault(data["name"], {})[label] = top_k(prepare(data, timing), log_h)
+            report["eval"].setdefault(data["name"], {})[label] = evaluate(data, w)
     text = json.dumps(report, indent=1)
     print(text)
     if args.json:

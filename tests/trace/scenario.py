@@ -64,9 +64,10 @@ class Scenario:
                                     "registered": True})
         return self
 
-    def venue(self, code: str, name: str, category: str = "restaurant") -> Scenario:
+    def venue(self, code: str, name: str, category: str = "restaurant",
+              capacity: int | None = None) -> Scenario:
         self.rows["venue"].append({"venue_code": code, "name": name, "category": category,
-                                   "lon": 120.0, "lat": 30.0})
+                                   "lon": 120.0, "lat": 30.0, "capacity": capacity})
         return self
 
     def write(self, warehouse) -> None:

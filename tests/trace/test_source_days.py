@@ -13,8 +13,10 @@ from epicenter.trace.source import (
     Scorer,
     acquisition_seeds,
     candidate_exposures,
+    candidate_links,
     community_exposures,
     score_candidates,
+    venue_capacities,
 )
 
 from .scenario import Scenario, ts
@@ -125,3 +127,27 @@ def test_community_candidates_are_known_cases_of_the_same_district():
     off = load_profile("default").model_copy(update={"source": profile.source.model_copy(
         update={"community_area_digits": None})})
     assert community_exposures([known["X"]], known, off).num_rows == 0
+
+
+def test_candidate_links_dilute_by_the_delivered_venue_capacity(warehouse):
+    """Y and Z each spent the same hour with X, Y in a 20-seat shop and Z in a market for
+    2,000: with the shipped capacity exponent the shop contact ranks first; a venue without
+    a delivered capacity is not diluted."""
+    s = Scenario().venue("SHOP", "Shop", capacity=20).venue("MKT", "Market", "market", 2000)
+    s.venue("NOCAP", "Stall")
+    s.case("X", "01-21 09:00", onset="01-20", isolation="01-21 09:00")
+    for key, venue, hour in (("Y", "SHOP", 10), ("Z", "MKT", 12), ("U", "NOCAP", 14)):
+        s.case(key, "01-19 09:00", onset="01-17", isolation="01-19 09:00")
+        a, b = f"01-16 {hour}:00", f"01-16 {hour + 1}:00"
+        s.stay("X", venue, a, b).stay(key, venue, a, b)
+    s.write(warehouse)
+    profile = load_profile("default")
+    assert profile.source.venue_capacity_exponent > 0
+    with warehouse.open_engine() as e:
+        assert venue_capacities(e) == {"SHOP": 20.0, "MKT": 2000.0}
+        ranked = candidate_links(e, ["X"], profile, ts("01-30 00:00")).to_pylist()
+    order = [r["candidate_key"] for r in ranked]
+    assert order.index("Y") < order.index("Z")
+    score = {r["candidate_key"]: r["score"] for r in ranked}
+    assert score["Y"] > 2 * score["Z"]
+    assert score["U"] > 2 * score["Z"]  # no capacity delivered: not diluted

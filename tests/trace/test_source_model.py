@@ -81,3 +81,58 @@ def test_shipped_profiles_share_the_fitted_source_weights():
     assert d.hazard_per_hour["household"] > d.hazard_per_hour["cell"]
     for name in ("lookback4", "who"):
         assert load_profile(name).source == d
+
+
+PROFILED = W.model_copy(update={"infectiousness_edges_days": [-2.0, 0.0, 2.0],
+                                "infectiousness_weights": [0.1, 1.0, 3.0, 0.5],
+                                "asymptomatic_profile_weight": 0.4})
+
+
+def test_infectiousness_profile_bins_by_days_from_onset():
+    s = Scorer(PROFILED)
+    y = _case("Y", onset_day=0)  # reference: noon of the onset day = T0
+    assert s.profile(y, T0 - dt.timedelta(days=3)) == 0.1
+    assert s.profile(y, T0 - dt.timedelta(days=2)) == 0.1  # an edge belongs to the bin below
+    assert s.profile(y, T0 - dt.timedelta(days=1)) == 1.0
+    assert s.profile(y, T0 + dt.timedelta(days=1)) == 3.0
+    assert s.profile(y, T0 + dt.timedelta(days=9)) == 0.5
+    assert s.profile(_case("A", status="asymptomatic", positive=T0), T0) == 0.4
+    assert Scorer(W).profile(y, T0) == 1.0  # no profile: flat
+    # the exposure score carries the weight: the same contact a day after Y's onset counts
+    # three times as much as one a day before
+    x = _case("X", onset_day=5)
+    before = s.exposure(_row("X", "Y", "venue", -1, 60), x, y)[0]
+    plain_before = Scorer(W).exposure(_row("X", "Y", "venue", -1, 60), x, y)[0]
+    assert before == pytest.approx(plain_before * 1.0)
+    after = s.exposure(_row("X", "Y", "venue", 1, 60), x, y)[0]
+    plain_after = Scorer(W).exposure(_row("X", "Y", "venue", 1, 60), x, y)[0]
+    assert after == pytest.approx(plain_after * 3.0)
+
+
+def test_profile_needs_one_weight_more_than_edges():
+    with pytest.raises(ValueError, match="len\\(edges\\) \\+ 1"):
+        SourceWeights(hazard_per_hour={}, infectiousness_edges_days=[0.0, 2.0],
+                      infectiousness_weights=[1.0, 2.0])
+    with pytest.raises(ValueError, match="increasing"):
+        SourceWeights(hazard_per_hour={}, infectiousness_edges_days=[2.0, 0.0],
+                      infectiousness_weights=[1.0, 2.0, 3.0])
+
+
+def test_venue_capacity_dilutes_the_hazard():
+    w = W.model_copy(update={"venue_capacity_exponent": 1.0, "venue_capacity_reference": 50.0})
+    s = Scorer(w)
+    row = _row("X", "Y", "venue", 0, 60)
+    assert s.dilution(row, {"p": 500.0}) == pytest.approx(0.1)
+    assert s.dilution(row, {"other": 500.0}) == 1.0  # capacity not delivered
+    assert s.dilution(_row("X", "Y", "cell", 0, 60), {"p": 500.0}) == 1.0  # venues only
+    assert Scorer(W).dilution(row, {"p": 500.0}) == 1.0  # exponent 0: off
+    x, y = _case("X", onset_day=5), _case("Y", onset_day=1)
+    big = s.exposure(row, x, y, {"p": 500.0})[0]
+    small = s.exposure(row, x, y, {"p": 50.0})[0]
+    # 1 - exp(-0.3 * 1 h * 0.1) vs 1 - exp(-0.3 * 1 h): the crowd of 500 dilutes ~9.5x
+    assert small / big == pytest.approx(-math.expm1(-0.3) / -math.expm1(-0.03), rel=1e-9)
+    # the ranking uses it: the same hour at a small shop beats a market of 2,000
+    known = {"X": x, "Y": y, "Z": _case("Z", onset_day=1)}
+    rows = [row, {**_row("X", "Z", "venue", 0, 60), "place_id": "market"}]
+    ranked = score_candidates(rows, known, w, {"p": 20.0, "market": 2000.0}).to_pylist()
+    assert [r["candidate_key"] for r in ranked] == ["Y", "Z"]

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 PROFILE_DIR = Path(__file__).parent / "profiles"
 
@@ -113,6 +113,28 @@ class SourceWeights(BaseModel):
     community_area_digits: int | None = Field(None, ge=1)
     # prior score of "infected by someone who is not a candidate" in each share's denominator
     unknown_source_weight: float = Field(0.0, ge=0)
+    # relative infectiousness of a candidate by days from its onset to the exposure: bins cut
+    # at these edges (len(edges) + 1 weights); a flat window cannot say that transmission
+    # peaks days after onset (symptomatic cases stay home) or fades before it. Empty = flat.
+    infectiousness_edges_days: list[float] = []
+    infectiousness_weights: list[float] = []
+    asymptomatic_profile_weight: float = Field(1.0, ge=0)  # the same, candidate without onset
+    # a venue's per-pair hazard falls with its capacity: (capacity / reference) ** -exponent
+    # (one infector meets a smaller share of a big market's crowd); 0 = no dilution
+    venue_capacity_reference: float = Field(50.0, gt=0)
+    venue_capacity_exponent: float = Field(0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _profile_shape(self) -> SourceWeights:
+        edges, weights = self.infectiousness_edges_days, self.infectiousness_weights
+        if (edges or weights) and len(weights) != len(edges) + 1:
+            raise ValueError(f"infectiousness_weights needs len(edges) + 1 = {len(edges) + 1} "
+                             f"values, got {len(weights)}")
+        if edges != sorted(edges):
+            raise ValueError(f"infectiousness_edges_days must be increasing, got {edges}")
+        if any(w < 0 for w in weights):
+            raise ValueError("infectiousness_weights must be >= 0")
+        return self
 
 
 class Profile(BaseModel):

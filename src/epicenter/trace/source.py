@@ -7,21 +7,27 @@ the acquisition window is cut into calendar days before the rules run), so the t
 each day's contact is scored at that day and not anywhere in a span of weeks. Each
 exposure scores
 
-    delay_pdf(ref_X - t) * infectious(Y, t) * (1 - exp(-hazard[setting] * hours))
+    delay_pdf(ref_X - t) * infectious(Y, t) * profile(Y, t)
+        * (1 - exp(-hazard[setting] * hours * dilution))
 
 with t the best point of the day's exposure span (6-hour grid); delay_pdf the incubation
 (lognormal, mean 5.2 d, sd 3.9 d; Li et al. 2020) for an infectee with onset, else the
 delay from infection to the first positive test (``test_delay_*``); infectious(Y, t) a
 window around Y's onset (lower and before the positive test when Y has no onset;
-``outside_infectious_weight`` outside or after isolation) and a per-hour hazard per
-setting (and tier). A pair's score sums its exposures; the share is its score over the
-infectee's total plus ``unknown_source_weight`` (someone who is not a candidate). The
-hazards and windows are fitted on a training city (bench/fit_source.py); every number is
-in the profile.
+``outside_infectious_weight`` outside or after isolation); profile(Y, t) a weight by days
+from Y's onset to t (fitted bins: low more than 2 days before onset, highest in the days
+after it); a per-hour hazard per setting (and tier); dilution = (capacity / reference) **
+-exponent for a venue with a delivered capacity (one pair's share of a big crowd is
+smaller; the reference is a typical venue, which a venue without capacity counts as). A
+pair's score sums its exposures; the share is its score over the infectee's total plus
+``unknown_source_weight`` (someone who is not a candidate). The hazards, profile and
+windows are fitted on training cities (bench/fit_source.py); every number is in the
+profile.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 from collections.abc import Sequence
@@ -46,6 +52,8 @@ WHERE first_positive_time IS NOT NULL AND first_positive_time <= $as_of
 ORDER BY person_key
 """
 
+VENUE_CAPACITY_SQL = "SELECT venue_code, capacity FROM venue WHERE capacity > 0"
+
 LINK_SCHEMA = pa.schema([
     ("infectee_key", pa.string()), ("candidate_key", pa.string()), ("rank", pa.int64()),
     ("score", pa.float64()), ("share", pa.float64()), ("setting", pa.string()),
@@ -55,13 +63,13 @@ LINK_SCHEMA = pa.schema([
 ])
 
 
-def _has_onset(case: dict) -> bool:
+def has_onset(case: dict) -> bool:
     return case["onset_date"] is not None and case["status"] != "asymptomatic"
 
 
 def reference_time(case: dict) -> dt.datetime:
     """Symptom onset (noon of the onset day), or the first positive report without onset."""
-    if _has_onset(case):
+    if has_onset(case):
         return dt.datetime.combine(case["onset_date"], dt.time(12))
     return case["first_positive_time"]
 
@@ -102,7 +110,7 @@ class Scorer:
     def delay_pdf(self, infectee: dict, days: float) -> float:
         """Density of the time from infection to the infectee's reference time: the
         incubation up to onset, or the infection-to-test delay for a case without onset."""
-        if self.test_delay is not None and not _has_onset(infectee):
+        if self.test_delay is not None and not has_onset(infectee):
             return _lognormal_pdf(days, *self.test_delay)
         return self.incubation_pdf(days)
 
@@ -111,7 +119,7 @@ class Scorer:
         w, ref = self.w, reference_time(case)
         if case["isolation_time"] is not None and t > case["isolation_time"]:
             return w.outside_infectious_weight
-        if _has_onset(case):
+        if has_onset(case):
             lo, hi, level = w.infectious_before_onset_days, w.infectious_after_onset_days, 1.0
         else:  # no onset: infectious at some unknown time before the positive test
             lo, hi, level = w.asymptomatic_window_days, 0.0, w.asymptomatic_infectiousness
@@ -155,9 +163,30 @@ class Scorer:
             return max(row["overlap_minutes"], 1.0) / 60
         return max((row["last_exposure"] - row["first_exposure"]).total_seconds() / 3600, 1.0)
 
-    def exposure(self, row: dict, infectee: dict, infector: dict) -> tuple[float, dt.datetime]:
+    def profile(self, case: dict, t: dt.datetime) -> float:
+        """The fitted infectiousness weight of a known case at t, by days from its onset
+        (``infectiousness_edges_days`` bins); ``asymptomatic_profile_weight`` without onset."""
+        w = self.w
+        if not w.infectiousness_weights:
+            return 1.0
+        if not has_onset(case):
+            return w.asymptomatic_profile_weight
+        days = (t - reference_time(case)).total_seconds() / 86400
+        return w.infectiousness_weights[bisect.bisect_left(w.infectiousness_edges_days, days)]
+
+    def dilution(self, row: dict, capacity: dict[str, float] | None) -> float:
+        """(capacity / reference) ** -exponent for a venue whose capacity was delivered, else 1."""
+        w = self.w
+        cap = (capacity or {}).get(row["place_id"]) if row["setting"] == "venue" else None
+        if not cap or not w.venue_capacity_exponent:
+            return 1.0
+        return (cap / w.venue_capacity_reference) ** -w.venue_capacity_exponent
+
+    def exposure(self, row: dict, infectee: dict, infector: dict,
+                 capacity: dict[str, float] | None = None) -> tuple[float, dt.datetime]:
         timing, t = self.timing(row, infectee, infector)
-        return timing * -math.expm1(-self.hazard(row) * self.hours(row)), t
+        contact = self.hazard(row) * self.hours(row) * self.dilution(row, capacity)
+        return timing * self.profile(infector, t) * -math.expm1(-contact), t
 
 
 def acquisition_seeds(infectees: list[dict], w: SourceWeights) -> pa.Table:
@@ -232,16 +261,25 @@ def candidate_links(engine: Engine, infectee_keys: Sequence[str] | None = None,
     profile = profile if isinstance(profile, Profile) else load_profile(profile or "default")
     exposures, known = candidate_exposures(engine, infectee_keys, profile, as_of or local_now(),
                                            bucket_minutes)
-    return score_candidates(exposures.to_pylist(), known, profile.source)
+    return score_candidates(exposures.to_pylist(), known, profile.source,
+                            venue_capacities(engine))
 
 
-def score_candidates(exposures: list[dict], known: dict, w: SourceWeights) -> pa.Table:
-    """Rank each infectee's candidates from its exposure rows (dicts of a contacts table)."""
+def venue_capacities(engine: Engine) -> dict[str, float]:
+    """venue_code -> capacity, for the venues whose capacity was delivered (optional column)."""
+    rows = engine.query(VENUE_CAPACITY_SQL).to_pylist()
+    return {r["venue_code"]: float(r["capacity"]) for r in rows}
+
+
+def score_candidates(exposures: list[dict], known: dict, w: SourceWeights,
+                     capacity: dict[str, float] | None = None) -> pa.Table:
+    """Rank each infectee's candidates from its exposure rows (dicts of a contacts table);
+    ``capacity`` (venue_code -> capacity) dilutes venue hazards (see Scorer.dilution)."""
     scorer = Scorer(w)
     per_pair: dict[tuple[str, str], dict] = {}
     for row in exposures:
         x, y = row["case_key"], row["contact_key"]
-        score, t = scorer.exposure(row, known[x], known[y])
+        score, t = scorer.exposure(row, known[x], known[y], capacity)
         pair = per_pair.setdefault((x, y), {"score": 0.0, "best": -1.0})
         pair["score"] += score
         if score > pair["best"]:
