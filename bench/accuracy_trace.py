@@ -1,6 +1,7 @@
 """Contact-tracing accuracy on generator ground truth (``epicenter synth`` + ``ingest-dir``).
 
     python bench/accuracy_trace.py --delivery DIR --home HOME [--profile default] [--json OUT]
+        [--no-secondary] [--no-precision] [--no-source]
 
 Needs the same pseudonymisation secret (EPICENTER_SECRET_FILE) as the ingest, so that the
 truth's id_no can be turned into person_keys. Measures, over known cases (a positive
@@ -18,7 +19,13 @@ A truth person is matched to the contact lists by the key of its id_no and, for 
 whose phone no delivered row links to an id_no (outside the registry, scanning by phone
 only), by the key ingestion gave that phone: such a contact is listed, and reachable, by
 phone. Every recorded miss is classified (per setting): outside the infector's exposure
-window, listed below the close tier (overlap under the threshold), or not listed.
+window, listed below the close tier (overlap under the threshold), or not listed; the
+misses are listed one by one (vehicles apart) (infector status, how far outside its window).
+
+The contacts of all known cases are consumed as a stream (``iter_contacts``, one table per
+group of cases): only the rows naming a true (infector, infectee) pair and the close rows
+(for precision) are kept, so secondary tracing, ~10^7 rows at 100,000 persons, runs in
+bounded memory. Wall and CPU seconds, peak RSS and the load average go into the JSON.
 """
 
 from __future__ import annotations
@@ -26,21 +33,28 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
+import resource
 import time
 from collections import defaultdict
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from epicenter.engine import Session
 from epicenter.privacy import Pseudonymizer
 from epicenter.settings import load_settings
-from epicenter.trace import find_contacts, load_profile
 from epicenter.trace import index as trace_index
+from epicenter.trace import load_profile
+from epicenter.trace.contacts import iter_contacts
 from epicenter.trace.source import KNOWN_CASES_SQL, candidate_links
 from epicenter.trace.windows import exposure_windows
 
 PLACE_SETTINGS = {"household", "hotel_room", "venue", "rail", "flight"}
+VEHICLE_SETTINGS = {"rail", "flight"}
+CLOSE_COLUMNS = ["case_key", "contact_key", "setting", "place_id", "first_exposure",
+                 "last_exposure"]
 
 
 def _keys(pseudo: Pseudonymizer, ids) -> dict[str, str]:
@@ -93,6 +107,54 @@ def _truth_copresence(delivery: Path, close: list[dict], id_of: dict[str, str]) 
     return [r["i"] in found for r in rows]
 
 
+class Found:
+    """What recall and precision need from the contact stream: the tiers listed for the
+    (infector, infectee) pairs of true events, the close rows, and counts."""
+
+    def __init__(self, pairs: set[tuple[str, str]], keep_close: bool):
+        self.wanted = pa.array(sorted(f"{a}\x1f{b}" for a, b in pairs), pa.string())
+        self.tiers: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self.close: list[dict] = []
+        self.keep_close = keep_close
+        self.rows = 0
+        self.by_tier: dict[str, int] = defaultdict(int)
+        self.tables = 0
+
+    def add(self, t: pa.Table) -> None:
+        self.rows += t.num_rows
+        self.tables += 1
+        for tier, n in zip(*pc.value_counts(t.column("tier")).flatten(), strict=True):
+            self.by_tier[tier.as_py()] += n.as_py()
+        key = pc.binary_join_element_wise(t.column("case_key"), t.column("contact_key"), "\x1f")
+        hit = t.filter(pc.is_in(key, value_set=self.wanted))
+        for r in hit.select(["case_key", "contact_key", "tier"]).to_pylist():
+            self.tiers[(r["case_key"], r["contact_key"])].add(r["tier"])
+        if self.keep_close:
+            close = t.filter(pc.equal(t.column("tier"), "close")).select(CLOSE_COLUMNS)
+            self.close.extend(close.to_pylist())
+
+    def listed(self, pair: tuple[str, str], tiers: tuple[str, ...] | None = None) -> bool:
+        got = self.tiers.get(pair)
+        return bool(got) and (tiers is None or bool(got & set(tiers)))
+
+
+def _miss(e: dict, reason: str, case: dict, w0, w1, tiers: list[str]) -> dict:
+    """One missed event: where its infection time falls against the infector's window."""
+    t = dt.datetime.fromisoformat(e["infection_time"])
+    before = round((w0 - t).total_seconds() / 86400, 2) if w0 and t < w0 else None
+    after = round((t - w1).total_seconds() / 86400, 2) if w1 and t > w1 else None
+    return {"setting": e["setting"], "place_id": e["place_id"], "infection_time": e["infection_time"],
+            "reason": reason, "infector_status": case.get("status"),
+            "infector_onset": str(case.get("onset_date")),
+            "infector_first_positive": str(case.get("first_positive_time")),
+            "infector_isolation": str(case.get("isolation_time")),
+            "days_before_window": before, "days_after_window": after, "tiers_listed": tiers}
+
+
+def _peak_rss_gb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--delivery", type=Path, required=True)
@@ -101,7 +163,11 @@ def main() -> None:
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--no-secondary", action="store_true",
                     help="Skip secondary contacts (recall then counts close contacts only).")
+    ap.add_argument("--no-precision", action="store_true",
+                    help="Skip close-tier precision (reads the truth's presence of every close pair).")
+    ap.add_argument("--no-source", action="store_true", help="Skip source-tracing ranks.")
     args = ap.parse_args()
+    started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     settings = load_settings(home=args.home)
     profile = load_profile(args.profile)
     params = json.loads((args.delivery / "truth/params.json").read_text())
@@ -121,20 +187,34 @@ def main() -> None:
     # the trace index as the CLI uses it (built first if stale; the answers are the same)
     trace_index.register(engine, settings.warehouse, build=True)
     known = {r["person_key"] for r in engine.query(KNOWN_CASES_SQL, {"as_of": as_of}).to_pylist()}
-    t = time.perf_counter()
-    contacts = find_contacts(engine, sorted(known), profile, as_of,
-                             secondary=not args.no_secondary)
-    seconds_contacts = time.perf_counter() - t
-    rows = contacts.to_pylist()
-    close_only = {(r["case_key"], r["contact_key"]) for r in rows if r["tier"] == "close"}
-    any_tier = {(r["case_key"], r["contact_key"]) for r in rows}
+    # the (infector, infectee) pairs recall asks about: the infectee by its id_no key and by
+    # the key of its unlinked phone
+    pairs = set()
+    for e in events:
+        y = key.get(e["infector_id_no"])
+        if y in known:
+            pairs.update((y, x) for x in (key.get(e["infectee_id_no"]),
+                                          phone_key.get(e["infectee_id_no"])) if x)
+    found = Found(pairs, keep_close=not args.no_precision)
+    load_before = os.getloadavg()[0]
+    t, cpu = time.perf_counter(), time.process_time()
+    for table in iter_contacts(engine, sorted(known), profile, as_of,
+                               secondary=not args.no_secondary):
+        found.add(table)
+    seconds_contacts, cpu_contacts = time.perf_counter() - t, time.process_time() - cpu
+    load_after = os.getloadavg()[0]
+    rss_contacts = _peak_rss_gb()
     # the infector's exposure window as the protocol defines it (windows.py): an infection
     # outside it cannot make a close contact, whatever the sources recorded
     window = {w["case_key"]: (w["win_start"], w["win_end"])
               for w in exposure_windows(engine, sorted(known), profile, as_of).to_pylist()}
+    status = {r["person_key"]: r for r in engine.query(
+        "SELECT person_key, status, onset_date, first_positive_time, isolation_time FROM cases"
+    ).to_pylist() if r["person_key"] in known}
+    vehicle_misses: list[dict] = []
+    other_misses: list[dict] = []
     in_window: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     misses: dict[str, int] = defaultdict(int)
-    listed = {(r["case_key"], r["contact_key"]) for r in rows if r["tier"] in ("close", "secondary")}
     recall: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     recall_close: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     overall: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -145,16 +225,16 @@ def main() -> None:
             continue
         # the infectee as listed: by its id_no key, else by the key of its unlinked phone
         xp = phone_key.get(e["infectee_id_no"])
-        if (y, x) not in any_tier and (y, xp) in any_tier:
+        if not found.listed((y, x)) and found.listed((y, xp)):
             x = xp
             by_phone += int(e["recorded"] == "true")
-        hit = int((y, x) in listed)
+        hit = int(found.listed((y, x), ("close", "secondary")))
         overall[e["setting"]][0] += hit
         overall[e["setting"]][1] += 1
         if e["recorded"] == "true":
             recall[e["setting"]][0] += hit
             recall[e["setting"]][1] += 1
-            recall_close[e["setting"]][0] += int((y, x) in close_only)
+            recall_close[e["setting"]][0] += int(found.listed((y, x), ("close",)))
             recall_close[e["setting"]][1] += 1
             w0, w1 = window.get(y, (None, None))
             inside = w0 is not None and w0 <= dt.datetime.fromisoformat(e["infection_time"]) <= w1
@@ -162,26 +242,31 @@ def main() -> None:
                 in_window[e["setting"]][0] += hit
                 in_window[e["setting"]][1] += 1
             if not hit:
-                misses[e["setting"] + ": " + ("outside_infector_window" if not inside else
-                       "listed_below_close_tier" if (y, x) in any_tier else "not_listed")] += 1
-    close = [r for r in rows if r["tier"] == "close"]
-    truth_ok = _truth_copresence(args.delivery, close, id_of)
+                reason = ("outside_infector_window" if not inside else
+                          "listed_below_close_tier" if found.listed((y, x)) else "not_listed")
+                misses[e["setting"] + ": " + reason] += 1
+                detail = _miss(e, reason, status.get(y, {}), w0, w1,
+                               sorted(found.tiers.get((y, x), ())))
+                (vehicle_misses if e["setting"] in VEHICLE_SETTINGS else other_misses).append(detail)
+    close = found.close
+    truth_ok = [] if args.no_precision else _truth_copresence(args.delivery, close, id_of)
     precision: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for r, ok in zip(close, truth_ok, strict=True):
         precision[r["setting"]][0] += int(ok)
         precision[r["setting"]][1] += 1
-    t = time.perf_counter()
-    ranked = candidate_links(engine, None, profile, as_of).to_pylist()
-    seconds_source = time.perf_counter() - t
-    rank_of = {(r["infectee_key"], r["candidate_key"]): r["rank"] for r in ranked}
-    src = [0, 0, 0]
-    for e in events:
-        x, y = key.get(e["infectee_id_no"]), key.get(e["infector_id_no"])
-        if x in known and y in known:
-            rank = rank_of.get((x, y))
-            src[0] += int(rank == 1)
-            src[1] += int(rank is not None and rank <= 3)
-            src[2] += 1
+    src, seconds_source = [0, 0, 0], None
+    if not args.no_source:
+        t = time.perf_counter()
+        ranked = candidate_links(engine, None, profile, as_of).to_pylist()
+        seconds_source = time.perf_counter() - t
+        rank_of = {(r["infectee_key"], r["candidate_key"]): r["rank"] for r in ranked}
+        for e in events:
+            x, y = key.get(e["infectee_id_no"]), key.get(e["infector_id_no"])
+            if x in known and y in known:
+                rank = rank_of.get((x, y))
+                src[0] += int(rank == 1)
+                src[1] += int(rank is not None and rank <= 3)
+                src[2] += 1
 
     def share(d):
         out = {k: {"found": v[0], "events": v[1], "share": round(v[0] / v[1], 4) if v[1] else None}
@@ -194,18 +279,27 @@ def main() -> None:
     report = {
         "delivery": str(args.delivery), "persons": params["persons"], "days": params["days"],
         "profile": f"{profile.name}@{profile.version}", "known_cases": len(known),
-        "contact_rows": contacts.num_rows, "seconds_all_cases_contacts": round(seconds_contacts, 2),
+        "contact_rows": found.rows, "contact_rows_by_tier": dict(sorted(found.by_tier.items())),
+        "streamed_tables": found.tables,
+        "seconds_all_cases_contacts": round(seconds_contacts, 2),
+        "cpu_seconds_all_cases_contacts": round(cpu_contacts, 2),
+        "peak_rss_gb_after_contacts": rss_contacts, "peak_rss_gb": _peak_rss_gb(),
+        "load_avg_1min_before_after": [round(load_before, 2), round(load_after, 2)],
+        "machine": f"{os.cpu_count()} cores, "
+                   f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GB",
+        "started_utc": started,
         "secondary_traced": not args.no_secondary,
         "recall_recorded": share(recall), "recall_recorded_close_tier_only": share(recall_close),
         "recall_recorded_in_infector_window": share(in_window),
         "recorded_misses_by_reason": dict(sorted(misses.items())),
+        "vehicle_misses": vehicle_misses, "other_misses": other_misses,
         "recorded_hits_listed_by_phone_key": by_phone,
         "recall_all_events": share(overall),
-        "close_precision": share(precision),
-        "source": {"infectees_with_known_infector": src[2],
+        "close_precision": None if args.no_precision else share(precision),
+        "source": None if args.no_source else {"infectees_with_known_infector": src[2],
                    "top1": round(src[0] / src[2], 4) if src[2] else None,
                    "top3": round(src[1] / src[2], 4) if src[2] else None,
-                   "seconds": round(seconds_source, 2)},
+                   "seconds": round(seconds_source or 0, 2)},
     }
     text = json.dumps(report, indent=1)
     print(text)

@@ -73,24 +73,34 @@ def _reveal(settings: Settings, table: pa.Table, reason: str | None) -> pa.Table
 @click.pass_obj
 def contacts(settings: Settings, cases, cases_file, profile, as_of, secondary, reveal, reason,
              fmt, output) -> None:
-    """Close, companion, general (and secondary) contacts of cases, with evidence and rule."""
-    from epicenter.trace import UnknownCase, find_contacts
+    """Close, companion, general (and secondary) contacts of cases, with evidence and rule.
+
+    Rows are written as each group of cases is traced (secondary tracing of many cases
+    answers millions of rows); ``table`` shows the first 200 and counts the rest."""
+    from epicenter.cli.stream_output import emit_stream
+    from epicenter.trace import UnknownCase
+    from epicenter.trace.contacts import empty_contacts, iter_contacts
 
     idents = list(cases)
     if cases_file:
         idents += [ln.strip() for ln in cases_file.read_text().splitlines() if ln.strip()]
     if not idents:
         raise click.UsageError("give --case ID or --cases-file FILE")
+    if reveal and not reason:
+        raise click.UsageError("--reveal needs --reason TEXT (it is recorded in the audit log)")
     keys = [resolve_case(settings, i) for i in idents]
+    schema = empty_contacts().schema
+    if reveal:
+        schema = schema.append(pa.field("id_no", pa.string())).append(pa.field("phone", pa.string()))
     with _engine(settings) as engine:
         _use_index(settings, engine)
+        tables = iter_contacts(engine, keys, _profile(settings, profile), _time(as_of), secondary)
+        if reveal:
+            tables = (_reveal(settings, t, reason) for t in tables)
         try:
-            table = find_contacts(engine, keys, _profile(settings, profile), _time(as_of), secondary)
+            emit_stream(tables, schema, fmt, output, title="contacts")
         except UnknownCase as err:
             raise click.ClickException(str(err)) from err
-    if reveal:
-        table = _reveal(settings, table, reason)
-    emit(table, fmt, output, title="contacts")
 
 
 @click.command()

@@ -7,12 +7,16 @@ sides) and the rule (``profile@version:rule``). Secondary close contacts (次密
 close contacts of the close contacts, by the same close-tier rules, exposed between the
 close contact's first exposure to the case and that contact's isolation (or as-of).
 Tier order within a setting: close > secondary > companion > general.
+
+``iter_contacts`` yields the same rows as Arrow tables, one per group of cases, so an
+answer of tens of millions of rows (secondary tracing of every known case of a city) is
+written or counted as it comes instead of held at once; ``find_contacts`` concatenates it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
@@ -20,6 +24,7 @@ import pyarrow.compute as pc
 
 from epicenter.engine import Engine
 from epicenter.trace.candidates import (
+    CASES_PER_QUERY,
     PLAIN_SEEDS_PER_QUERY,
     case_batches,
     register_person_stays,
@@ -42,6 +47,8 @@ CONTACT_COLUMNS = ("case_key", "contact_key", "tier", "setting", "place_id", "pl
                    "first_exposure", "last_exposure", "overlap_minutes", "evidence", "rule",
                    "via_key")
 
+# strongest first: the order of a case's rows, and which tier a setting keeps
+TIER_ORDER = ("close", "secondary", "companion", "general")
 _TIER_LABEL = " ".join(f"WHEN {rank} THEN '{tier}'" for tier, rank in TIER_RANK.items())
 
 # keep, per (case, seed, contact, setting), the exposures of the strongest tier reached
@@ -101,6 +108,11 @@ WHERE pick = 1
 ORDER BY case_key, setting, contact_key
 """
 
+# close contacts (the seeds of secondary tracing) per streamed group of cases: bounds the
+# rows a group holds before its answer is yielded (20 cases at 100,000 persons have ~10,000
+# close contacts and 774,000 rows); a case with more is a group of its own
+SECONDARY_SEEDS_PER_GROUP = 2_000
+
 
 def local_now(timezone: str = "Asia/Shanghai") -> dt.datetime:
     """Now as local wall-clock time (the warehouse stores local times without zone)."""
@@ -116,11 +128,13 @@ def empty_contacts() -> pa.Table:
 def run_rules(engine: Engine, seeds: pa.Table, profile: Profile, rules: Sequence,
               as_of: dt.datetime, targets: Sequence[str] | None = None,
               bucket_minutes: int | None = None,
-              reduce: Callable[[pa.Table], pa.Table] | None = None) -> pa.Table:
+              reduce: Callable[[pa.Table], pa.Table] | None = None,
+              days: tuple[dt.date, dt.date] | None = None) -> pa.Table:
     """Apply ``rules`` to the seeds (case_key, seed_key, win_start, win_end): contact rows.
 
     ``reduce`` is applied to each batch's rows as soon as they come (secondary tracing keeps
-    one row per contact instead of every close contact of every close contact).
+    one row per contact instead of every close contact of every close contact). ``days``:
+    the first/last day of the whole request when these seeds are only part of it.
     """
     if seeds.num_rows == 0 or not rules:
         return empty_contacts()
@@ -133,11 +147,8 @@ def run_rules(engine: Engine, seeds: pa.Table, profile: Profile, rules: Sequence
                               pa.table({"person_key": pa.array(sorted(set(targets)), pa.string())}))
     # day bounds of all seeds, also when the index splits them into batches: the bounds
     # are part of the rules' predicates, so every batch must see the same ones
-    params = {
-        "as_of": as_of,
-        "d0": min(seeds.column("win_start").to_pylist()).date(),
-        "d1": max(seeds.column("win_end").to_pylist()).date(),
-    }
+    d0, d1 = days or day_bounds(seeds)
+    params = {"as_of": as_of, "d0": d0, "d1": d1}
     # the seeds' own stays, once for every stay rule (one scan instead of one per rule)
     kinds = {r.place_kind: (r.max_stay_days if isinstance(r, StayOverlapRule) else 0)
              for r in rules if isinstance(r, StayOverlapRule | ProximityRule)}
@@ -162,6 +173,12 @@ def run_rules(engine: Engine, seeds: pa.Table, profile: Profile, rules: Sequence
     return pa.concat_tables(parts).cast(empty_contacts().schema)
 
 
+def day_bounds(seeds: pa.Table) -> tuple[dt.date, dt.date]:
+    """First and last day any seed's window touches."""
+    return (pc.min(seeds.column("win_start")).as_py().date(),
+            pc.max(seeds.column("win_end")).as_py().date())
+
+
 def _used(sql: str, params: dict) -> dict:
     # DuckDB rejects parameters a query does not use (vehicle rules never need $as_of)
     return {k: v for k, v in params.items() if f"${k}" in sql}
@@ -182,7 +199,7 @@ def _run_batch(engine: Engine, index: StayIndex | None, seeds: pa.Table, kinds: 
 
 
 def _secondary(engine: Engine, primary: pa.Table, profile: Profile,
-               as_of: dt.datetime) -> pa.Table:
+               as_of: dt.datetime, days: tuple[dt.date, dt.date]) -> pa.Table:
     close = primary.filter(pc.equal(primary.column("tier"), "close"))
     if close.num_rows == 0:
         return empty_contacts()
@@ -202,9 +219,87 @@ def _secondary(engine: Engine, primary: pa.Table, profile: Profile,
         engine.register_arrow("trace_found", rows)
         return engine.query(SECONDARY_SQL).cast(empty_contacts().schema)
 
-    found = run_rules(engine, seeds, profile, profile.close_rules(), as_of,
+    found = run_rules(engine, seeds, profile, profile.close_rules(), as_of, days=days,
                       reduce=lambda part: pick(part.filter(pc.equal(part.column("tier"), "close"))))
     return pick(found)
+
+
+def _with_secondary(engine: Engine, primary: pa.Table, profile: Profile, as_of: dt.datetime,
+                    days: tuple[dt.date, dt.date]) -> pa.Table:
+    """A group of cases' direct contacts plus their secondary close contacts."""
+    second = _secondary(engine, primary, profile, as_of, days)
+    if second.num_rows == 0:
+        return primary
+    # one row per (case, contact, setting): a secondary close contact outranks a weaker
+    # (companion/general) direct exposure in the same setting, which it replaces
+    def key(t: pa.Table) -> pa.Array:
+        return pc.binary_join_element_wise(t.column("case_key"), t.column("contact_key"),
+                                           t.column("setting"), "\x1f")
+
+    shadowed = pc.is_in(key(primary), value_set=pc.unique(key(second)))
+    keep = pc.or_(pc.equal(primary.column("tier"), "close"), pc.invert(shadowed))
+    rows = pa.concat_tables([primary.filter(keep), second])
+    # the direct rows' order (case, strongest tier first, setting, contact), whatever the
+    # grouping: the streamed tables concatenate into one ordering
+    by_rank = pa.array(TIER_ORDER, pa.string())
+    order = pa.table({"c": rows.column("case_key"),
+                      "t": pc.index_in(rows.column("tier"), value_set=by_rank),
+                      "s": rows.column("setting"), "k": rows.column("contact_key")})
+    return rows.take(pc.sort_indices(order, [("c", "ascending"), ("t", "ascending"),
+                                             ("s", "ascending"), ("k", "ascending")]))
+
+
+def _case_groups(primary: pa.Table, max_seeds: int) -> Iterator[pa.Table]:
+    """The rows of consecutive cases (in case_key order) with at most ``max_seeds`` close
+    contacts together; every case's rows stay in one group (its secondary pick needs all)."""
+    cases = primary.column("case_key")
+    close = pc.value_counts(pc.filter(cases, pc.equal(primary.column("tier"), "close")))
+    n_close = dict(zip(close.field("values").to_pylist(), close.field("counts").to_pylist(),
+                       strict=True))
+    group: list[str] = []
+    seeds = 0
+    for case in sorted(pc.unique(cases).to_pylist()):
+        if group and seeds + n_close.get(case, 0) > max_seeds:
+            yield primary.filter(pc.is_in(cases, value_set=pa.array(group, pa.string())))
+            group, seeds = [], 0
+        group.append(case)
+        seeds += n_close.get(case, 0)
+    if group:
+        yield primary.filter(pc.is_in(cases, value_set=pa.array(group, pa.string())))
+
+
+def iter_contacts(engine: Engine, cases: Sequence[str] | pa.Table,
+                  profile: Profile | str | None = None, as_of: dt.datetime | None = None,
+                  secondary: bool = False, targets: Sequence[str] | None = None,
+                  bucket_minutes: int | None = None) -> Iterator[pa.Table]:
+    """Contacts of cases as a stream of tables, each holding every row of a group of cases
+    (in case_key order): what ``find_contacts`` returns, without holding it all at once.
+
+    Groups: ``CASES_PER_QUERY`` cases with an index (a scan per group without one, so then
+    ``PLAIN_SEEDS_PER_QUERY``), and with ``secondary`` further split to at most
+    ``SECONDARY_SEEDS_PER_GROUP`` close contacts. Every group uses the request's day bounds
+    (secondary: from its first day to as-of), so the rows do not depend on the grouping.
+    """
+    profile = profile if isinstance(profile, Profile) else load_profile(profile or "default")
+    as_of = as_of or local_now()
+    windows = cases if isinstance(cases, pa.Table) else exposure_windows(engine, cases, profile, as_of)
+    seeds = seeds_from_windows(windows)
+    if seeds.num_rows == 0:
+        return
+    days = day_bounds(seeds)
+    # secondary windows run from a close contact's first exposure (inside its case's window)
+    # to that contact's isolation, capped at as-of
+    days_secondary = (days[0], max(days[1], as_of.date()))
+    per_chunk = CASES_PER_QUERY if attached(engine) is not None else PLAIN_SEEDS_PER_QUERY
+    for chunk in case_batches(seeds, size=per_chunk, max_seeds=seeds.num_rows):
+        primary = run_rules(engine, chunk, profile, profile.rules, as_of, targets,
+                            bucket_minutes, days=days)
+        if not secondary:
+            if primary.num_rows:
+                yield primary
+            continue
+        for group in _case_groups(primary, SECONDARY_SEEDS_PER_GROUP):
+            yield _with_secondary(engine, group, profile, as_of, days_secondary)
 
 
 def find_contacts(engine: Engine, cases: Sequence[str] | pa.Table,
@@ -213,19 +308,8 @@ def find_contacts(engine: Engine, cases: Sequence[str] | pa.Table,
                   bucket_minutes: int | None = None) -> pa.Table:
     """Contacts of cases (person_keys, or a windows table with case_key/win_start/win_end).
 
-    ``targets`` limits the contacts to those persons (all-pairs among known cases).
+    ``targets`` limits the contacts to those persons (all-pairs among known cases). The
+    whole answer at once: ``iter_contacts`` streams it.
     """
-    profile = profile if isinstance(profile, Profile) else load_profile(profile or "default")
-    as_of = as_of or local_now()
-    windows = cases if isinstance(cases, pa.Table) else exposure_windows(engine, cases, profile, as_of)
-    seeds = seeds_from_windows(windows)
-    primary = run_rules(engine, seeds, profile, profile.rules, as_of, targets, bucket_minutes)
-    if not secondary:
-        return primary
-    second = _secondary(engine, primary, profile, as_of)
-    # one row per (case, contact, setting): a secondary close contact outranks a weaker
-    # (companion/general) direct exposure in the same setting, which it replaces
-    shadowed = {(r["case_key"], r["contact_key"], r["setting"]) for r in second.to_pylist()}
-    keep = [r["tier"] == "close" or (r["case_key"], r["contact_key"], r["setting"]) not in shadowed
-            for r in primary.select(["case_key", "contact_key", "setting", "tier"]).to_pylist()]
-    return pa.concat_tables([primary.filter(pa.array(keep, pa.bool_())), second])
+    parts = list(iter_contacts(engine, cases, profile, as_of, secondary, targets, bucket_minutes))
+    return pa.concat_tables(parts) if parts else empty_contacts()
