@@ -199,3 +199,18 @@ def test_rail_seats_follow_the_car_layout(city):
             assert r["seat_no"].isdigit() and 1 <= int(r["seat_no"]) <= 118
     seats = collections.Counter((r["train_no"], r["travel_date"], r["car_no"], r["seat_no"]) for r in tickets)
     assert max(seats.values()) == 1
+
+
+def test_isolated_cases_do_not_board_their_booked_trains(city):
+    """A case isolated in hospital keeps its sold ticket (the rail_ticket row is delivered)
+    but does not travel: no vehicle presence while isolated. Release comes 14-21 days after
+    confirmation, so the first 14 days after isolation are isolation for sure."""
+    iso = {r["id_no"]: T(r["isolation_time"]) for r in read_rows(city / "truth" / "cases.csv")
+           if r["isolation_time"]}
+    in_isolation = lambda who, t: who in iso and iso[who] <= t < iso[who] + dt.timedelta(days=14)  # noqa: E731
+    sold = [r for r in _clean(city, "rail_ticket") if in_isolation(r["id_no"], T(r["dep_time"]))]
+    assert sold, "the test city should have a ticket booked by a case for after its isolation"
+    for f in sorted((city / "truth" / "presence").glob("*.csv")):
+        for r in read_rows(f):
+            if r["place_kind"] == "vehicle":
+                assert not in_isolation(r["id_no"], T(r["start_time"])), r

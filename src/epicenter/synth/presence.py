@@ -58,13 +58,15 @@ def day_segments(d: int, sched: Scheduler, legs: Legs, seats: dict, travel, rest
     parts: list[dict] = []
     everyone = np.arange(n)
     handled = np.zeros(n, dtype=bool)
+    # isolation (in hospital) overrides any planned trip: an isolated resident does not
+    # leave town, board a booked train or flight, or drive off (the tickets stay sold)
+    isolated = (rest.iso0 < D + DAY) & (rest.iso1 > D)
     # --- away all day (trips, vacant homes, visitors not in town) -----------------------
-    away = (travel.away0 <= D) & (travel.away1 >= D + DAY)
+    away = (travel.away0 <= D) & (travel.away1 >= D + DAY) & ~isolated
     away |= (travel.visit0 >= D + DAY) | (travel.visit1 <= D)
     hh = np.maximum(pop.household, 0)
     q_today = (pop.household >= 0) & (rest.q_day0[hh] <= d) & (d < rest.q_day1[hh])
     # a quarantined household that leaves stays away; its isolated members stay isolated
-    isolated = (rest.iso0 < D + DAY) & (rest.iso1 > D)
     q_gone = (pop.household >= 0) & rest.q_left[hh] & (d > rest.q_day0[hh]) & ~isolated
     away |= q_gone
     parts.append(seg(everyone[away], OUTSIDE, -1, 0, DAY))
@@ -73,12 +75,15 @@ def day_segments(d: int, sched: Scheduler, legs: Legs, seats: dict, travel, rest
     lo = np.zeros(n)
     hi = np.full(n, float(DAY))
     today = legs.on_day(d)
+    boards = ~((rest.iso0[legs.person[today]] <= legs.dep[today])
+               & (legs.dep[today] < rest.iso1[legs.person[today]]))
+    today, seat_key, seat_row = today[boards], seats["key"][boards], seats["row"][boards]
     lp, lv = legs.person[today], legs.vehicle[today]
     dep, arr = legs.dep[today] - D, legs.arr[today] - D
     flight = seats["flight"][lv]
     before = np.where(flight, STATION_BEFORE["flight"], STATION_BEFORE["rail"])
     out = legs.leaving[today]
-    parts.append(seg(lp, VEHICLE, seats["key"], dep, arr, row=seats["row"]))
+    parts.append(seg(lp, VEHICLE, seat_key, dep, arr, row=seat_row))
     parts.append(seg(lp[out], VENUE, legs.hub[today][out], dep[out] - before[out], dep[out], P_STATION))
     parts.append(seg(lp[out], OUTSIDE, -1, arr[out], DAY))
     parts.append(seg(lp[~out], OUTSIDE, -1, 0, dep[~out]))
@@ -89,8 +94,8 @@ def day_segments(d: int, sched: Scheduler, legs: Legs, seats: dict, travel, rest
     travelling = np.zeros(n, dtype=bool)
     travelling[lp] = True
     # --- trips by car and visitors' arrival/departure windows ----------------------------
-    car_out = (~travelling & (travel.away0 >= D) & (travel.away0 < D + DAY))
-    car_in = (~travelling & (travel.away1 >= D) & (travel.away1 < D + DAY))
+    car_out = (~travelling & ~isolated & (travel.away0 >= D) & (travel.away0 < D + DAY))
+    car_in = (~travelling & ~isolated & (travel.away1 >= D) & (travel.away1 < D + DAY))
     parts.append(seg(everyone[car_out], OUTSIDE, -1, travel.away0[car_out] - D, DAY))
     parts.append(seg(everyone[car_in], OUTSIDE, -1, 0, travel.away1[car_in] - D))
     hi[car_out] = np.minimum(hi[car_out], travel.away0[car_out] - D)
