@@ -42,8 +42,6 @@ from epicenter.trace import load_profile
 from epicenter.trace.source import (
     Scorer,
     candidate_exposures,
-    has_onset,
-    reference_time,
     venue_capacities,
 )
 
@@ -97,28 +95,23 @@ def collect(city: Path, home: Path, secret: Path, profile) -> dict:
             "infector": infector, "capacity": venue_capacities(engine)}
 
 
-def _bin(case: dict, t: dt.datetime) -> int:
-    if not has_onset(case):
-        return NBINS - 1
-    days = (t - reference_time(case)).total_seconds() / 86400
-    return int(np.searchsorted(EDGES, days, side="left"))
-
-
 def prepare(data: dict, timing: dict) -> dict:
     """Arrays for one grid point: per exposure (pair, class, timing, diluted hours, bin)."""
     # every class gets a (dummy) hazard, so the scorer's hazard_key names the class of a row
     scorer = Scorer(load_profile("default").source.model_copy(
         update={**_timing_weights(timing), "hazard_per_hour": dict.fromkeys(CLASSES, 1.0),
-                "infectiousness_edges_days": [], "infectiousness_weights": []}))
+                "infectiousness_edges_days": list(EDGES),
+                "infectiousness_weights": [1.0] * (NBINS - 1)}))
     pairs: dict[tuple[str, str], int] = {}
     rows = []
     for r in data["exposures"]:
         x, y = r["case_key"], r["contact_key"]
         infector = data["known"][y]
         tm, t = scorer.timing(r, data["known"][x], infector)
+        b = scorer.profile_bin(infector, t)
         rows.append((pairs.setdefault((x, y), len(pairs)), CLASSES.index(scorer.hazard_key(r)),
                      tm, scorer.hours(r) * scorer.dilution(r, data["capacity"]),
-                     _bin(infector, t)))
+                     NBINS - 1 if b is None else b))
     arr = np.array(rows, dtype=float).reshape(-1, 5)
     infectees = sorted(data["known"])
     index = {x: i for i, x in enumerate(infectees)}

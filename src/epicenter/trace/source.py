@@ -163,16 +163,22 @@ class Scorer:
             return max(row["overlap_minutes"], 1.0) / 60
         return max((row["last_exposure"] - row["first_exposure"]).total_seconds() / 3600, 1.0)
 
+    def profile_bin(self, case: dict, t: dt.datetime) -> int | None:
+        """Index of the ``infectiousness_edges_days`` bin holding t (days from the case's
+        onset; an edge belongs to the bin below), None for a case without onset."""
+        if not has_onset(case):
+            return None
+        days = (t - reference_time(case)).total_seconds() / 86400
+        return bisect.bisect_left(self.w.infectiousness_edges_days, days)
+
     def profile(self, case: dict, t: dt.datetime) -> float:
-        """The fitted infectiousness weight of a known case at t, by days from its onset
-        (``infectiousness_edges_days`` bins); ``asymptomatic_profile_weight`` without onset."""
+        """The fitted infectiousness weight of a known case at t, by days from its onset;
+        ``asymptomatic_profile_weight`` without onset."""
         w = self.w
         if not w.infectiousness_weights:
             return 1.0
-        if not has_onset(case):
-            return w.asymptomatic_profile_weight
-        days = (t - reference_time(case)).total_seconds() / 86400
-        return w.infectiousness_weights[bisect.bisect_left(w.infectiousness_edges_days, days)]
+        b = self.profile_bin(case, t)
+        return w.asymptomatic_profile_weight if b is None else w.infectiousness_weights[b]
 
     def dilution(self, row: dict, capacity: dict[str, float] | None) -> float:
         """(capacity / reference) ** -exponent for a venue whose capacity was delivered, else 1."""
