@@ -1,7 +1,7 @@
 """Fit the source-tracing weights (profile ``source:``) by maximum likelihood on training cities.
 
     python bench/fit_source.py --train CITY HOME SECRET [--train ...] \
-                               [--eval CITY HOME SECRET ...] [--json OUT]
+                               [--eval CITY HOME SECRET ...] [--json OUT] [--leave-one-out]
 
 CITY is an ``epicenter synth`` delivery, HOME the warehouse it was ingested into, SECRET the
 EPICENTER_SECRET_FILE of that ingest (so the truth's id_no map to person_keys). Training
@@ -20,6 +20,8 @@ profile stays near 1 where data are thin); the capacity exponent and the timing 
 (infectiousness window, infection-to-test delay of infectees without onset) are a grid
 search on the same likelihood. ``--community-digits`` adds known cases of the same area as
 candidates (off in the shipped profile: it ranked worse out of sample, docs/trace.md).
+``--leave-one-out`` ranks each training city with weights fitted on the other training
+cities: the figure a model change is judged on before the evaluation city is used once.
 """
 
 from __future__ import annotations
@@ -147,30 +149,66 @@ def neg_log_likelihood(theta: np.ndarray, ds: list[dict]) -> float:
     return nll
 
 
-def top_k(d: dict, log_h: np.ndarray, log_w: np.ndarray) -> tuple[float, float, int]:
-    """Share of relevant infectees whose true infector ranks 1st / in the top 3 (ties: worst)."""
+def top_counts(d: dict, log_h: np.ndarray, log_w: np.ndarray) -> tuple[int, int, int]:
+    """How many relevant infectees rank their true infector 1st / in the top 3 (ties count
+    against it), and how many relevant infectees there are."""
     ps = pair_scores(d, log_h, log_w)
     top1 = top3 = 0
     for x, tg in zip(d["relevant"], d["target"], strict=True):
         if tg < 0:
             continue
-        rank = int(np.sum(ps[d["pair_x"] == x] >= ps[tg]))  # ties count against
+        rank = int(np.sum(ps[d["pair_x"] == x] >= ps[tg]))
         top1, top3 = top1 + (rank == 1), top3 + (rank <= 3)
-    n = len(d["relevant"])
+    return top1, top3, len(d["relevant"])
+
+
+def top_k(d: dict, log_h: np.ndarray, log_w: np.ndarray) -> tuple[float, float, int]:
+    """Share of relevant infectees whose true infector ranks 1st / in the top 3 (ties: worst)."""
+    top1, top3, n = top_counts(d, log_h, log_w)
     return round(top1 / n, 4), round(top3 / n, 4), n
 
 
-def fit(train: list[dict]) -> dict:
+def fit_point(ds: list[dict]):
+    """Maximum likelihood hazards, profile weights and unknown weight on prepared cities
+    (one grid point); the scipy result (x: log parameters, fun: -log L)."""
+    theta0 = np.array([math.log(0.01)] * len(CLASSES) + [0.0] * NBINS + [math.log(1e-3)])
+    return minimize(neg_log_likelihood, theta0, args=(ds,), method="L-BFGS-B",
+                    bounds=[BOUNDS] * len(CLASSES) + [PROFILE_BOUNDS] * NBINS + [(None, None)])
+
+
+def grid_search(train: list[dict]) -> tuple[float, dict, np.ndarray]:
+    """(-log L, grid point, log parameters) of the best grid point."""
     best = None
     for values in itertools.product(*GRID.values()):
         timing = dict(zip(GRID, values, strict=True))
-        ds = [prepare(t, timing) for t in train]
-        theta0 = np.array([math.log(0.01)] * len(CLASSES) + [0.0] * NBINS + [math.log(1e-3)])
-        res = minimize(neg_log_likelihood, theta0, args=(ds,), method="L-BFGS-B",
-                       bounds=[BOUNDS] * len(CLASSES) + [PROFILE_BOUNDS] * NBINS + [(None, None)])
+        res = fit_point([prepare(t, timing) for t in train])
         print(f"grid {timing}: -log L {res.fun:.2f}", flush=True)
         if best is None or res.fun < best[0]:
             best = (res.fun, timing, res.x)
+    return best
+
+
+def leave_one_out(ds: list[dict], names: list[str]) -> dict:
+    """Each training city ranked with weights fitted on the other training cities (at one
+    grid point): an out-of-sample top-1 / top-3 that spends no evaluation city, so a model
+    change can be judged before the evaluation city is looked at once."""
+    out, pooled = {}, np.zeros(3, dtype=int)
+    for i, (d, name) in enumerate(zip(ds, names, strict=True)):
+        log_h, log_w, _ = _split(fit_point(ds[:i] + ds[i + 1:]).x)
+        counts = top_counts(d, log_h, log_w)
+        pooled += counts
+        out[name] = [round(counts[0] / counts[2], 4), round(counts[1] / counts[2], 4), counts[2]]
+    n = int(pooled[2])
+    out["pooled"] = [round(int(pooled[0]) / n, 4), round(int(pooled[1]) / n, 4), n]
+    return out
+
+
+def fit(train: list[dict]) -> dict:
+    return summarise(grid_search(train), train)
+
+
+def summarise(best: tuple[float, dict, np.ndarray], train: list[dict]) -> dict:
+    """The fitted weights as a profile's ``source`` fields (plus diagnostics)."""
     nll, timing, theta = best
     log_h, log_w, log_u = _split(theta)
     # a class without a single training exposure has only the ridge's estimate (the mean of
@@ -213,13 +251,20 @@ def main() -> None:
     ap.add_argument("--community-digits", type=int, default=None,
                     help="Also make known cases of the same area (this many leading digits of "
                          "the area code, 6 = district) candidates, with a fitted 'community' hazard.")
+    ap.add_argument("--leave-one-out", action="store_true",
+                    help="Also rank each training city with weights fitted on the others (at the "
+                         "chosen grid point): the out-of-sample figure to compare models on.")
     args = ap.parse_args()
     profile = load_profile("default")
     profile = profile.model_copy(update={"source": profile.source.model_copy(
         update={"community_area_digits": args.community_digits})})
     train = [collect(*c, profile) for c in args.train]
-    fitted = {**fit(train), "community_area_digits": args.community_digits}
+    best = grid_search(train)
+    fitted = {**summarise(best, train), "community_area_digits": args.community_digits}
     report = {"train": [t["name"] for t in train], "fitted": fitted, "eval": {}}
+    if args.leave_one_out and len(train) > 1:
+        report["leave_one_city_out"] = leave_one_out([prepare(t, best[1]) for t in train],
+                                                     [t["name"] for t in train])
     for c in args.eval:
         data = collect(*c, profile)
         for label, w in (("shipped_profile", profile.source.model_dump()), ("fitted", fitted)):

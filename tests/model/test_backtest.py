@@ -96,14 +96,16 @@ def test_tuning_prefers_settings_that_meet_the_coverage_goal(simulate):
     rng = np.random.default_rng(3)
     grow = {f"g{k}": from_counts(simulate(np.exp(np.cumsum(rng.normal(0, 0.08, 45))) * 1.1,
                                           SI, 20, seed=k)) for k in range(3)}
+    # (scenario and grid re-chosen for the mid-distribution quantiles of the forecast, with
+    # which more settings meet the goal; the rule under test is unchanged)
     # the evidence weights and the nowcast are pinned (not the defaults): this case is
     # built for them
-    grid = {"drift_sd": (0.0, 0.3), "phi_prior": (0.0, 0.3), "damping": (0.8,),
+    grid = {"drift_sd": (0.0, 0.5), "phi_prior": (0.0, 0.3), "damping": (0.8,),
             "drift_prior_weight": (1.0,), "growth_prior_weight": (np.inf,), "nowcast": (False,)}
     best, table = tune_renewal(grow, SI, [7], grid, min_train=20, n_samples=300)
     assert len(table) == 4
     lowest = table.loc[table["wis"].idxmin()]
-    assert not lowest["meets_coverage"]  # WIS alone would pick too wide an interval here
+    assert not lowest["meets_coverage"]  # WIS alone would pick a setting that misses the goal
     chosen = table[(table["drift_sd"] == best["drift_sd"]) & (table["phi_prior"] == best["phi_prior"])]
     assert bool(chosen["meets_coverage"].iloc[0])
     assert chosen["wis"].iloc[0] == table[table["meets_coverage"]]["wis"].min()

@@ -15,18 +15,26 @@ from epicenter.model.incidence import from_counts
 from epicenter.model.serial_interval import parametric_si
 
 
-def _coverage_of(forecast_draws, outcome_draws, n: int = 3000) -> dict[str, float]:
+def _coverage_of(forecast_draws, outcome_draws, n: int = 3000,
+                 convention: str = "mid") -> dict[str, float]:
     """Mean of forecast_calibration over n forecasts, each scored against one outcome."""
     rng = np.random.default_rng(5)
-    rows = [forecast_calibration(forecast_draws(rng), outcome_draws(rng), rng) for _ in range(n)]
+    rows = [forecast_calibration(forecast_draws(rng), outcome_draws(rng), rng,
+                                 convention=convention) for _ in range(n)]
     return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
 
 
-def test_a_calibrated_forecast_of_mean_one_reports_92_percent_but_pit_says_50():
-    # Poisson(1): q0.25 = 0, q0.75 = 2, P(0 <= Y <= 2) = 5 / (2e) = 0.9197
-    m = _coverage_of(lambda rng: rng.poisson(1.0, 4000), lambda rng: rng.poisson(1.0))
-    assert m["calibrated50"] == pytest.approx(5 / (2 * np.e), abs=0.01)
+@pytest.mark.parametrize(("convention", "held"), [
+    # integer quantiles: q0.25 = 0, q0.75 = 2, P(0 <= Y <= 2) = 5 / (2e) = 0.92
+    ("integer", 5 / (2 * np.e)),
+    # mid-distribution quantiles: [e/4 - 1/2, e - 1] = [0.18, 1.72] holds Y = 1 only: 1/e
+    ("mid", 1 / np.e)])
+def test_a_calibrated_forecast_of_mean_one_reports_what_its_interval_holds(convention, held):
+    m = _coverage_of(lambda rng: rng.poisson(1.0, 4000), lambda rng: rng.poisson(1.0),
+                     convention=convention)
+    assert m["calibrated50"] == pytest.approx(held, abs=0.02)
     assert m["cov50"] == pytest.approx(m["calibrated50"], abs=0.02)
+    # the randomized PIT does not depend on how the quantiles are taken
     assert m["pit50"] == pytest.approx(0.5, abs=0.03)
     assert m["pit90"] == pytest.approx(0.9, abs=0.02)
 

@@ -7,6 +7,7 @@ import pytest
 from scipy.optimize import brentq
 
 from epicenter.model.baselines import loglinear_forecast, persistence_forecast
+from epicenter.model.count_quantiles import sample_quantiles
 from epicenter.model.forecast import MAX_DAILY_MEAN, renewal_forecast, simulate_renewal
 from epicenter.model.incidence import from_counts, read_incidence
 from epicenter.model.renewal_evidence import overdispersion
@@ -30,6 +31,16 @@ def test_every_model_gives_23_monotone_non_negative_quantiles(flu):
         assert (fc.quantiles >= 0).all()
         table = fc.to_table()
         assert table.num_rows == 14 and table.column("date")[0].as_py() == inc.date_of(fc.origin)
+
+
+def test_renewal_quantiles_are_mid_distribution_quantiles_of_the_simulated_paths(flu):
+    inc, si = flu
+    samples, _ = simulate_renewal(inc.head(12), si, 7, seed=4)
+    fc = renewal_forecast(inc.head(12), si, 7, seed=4)
+    np.testing.assert_allclose(fc.quantiles, sample_quantiles(samples, convention="mid"))
+    integer = renewal_forecast(inc.head(12), si, 7, seed=4, convention="integer").quantiles
+    np.testing.assert_allclose(integer, np.quantile(samples, HUB_QUANTILES, axis=0).T)
+    assert not np.allclose(fc.quantiles, integer)
 
 
 def test_renewal_forecast_is_reproducible_with_a_seed(flu):

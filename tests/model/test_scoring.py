@@ -83,7 +83,7 @@ def test_a_calibrated_forecast_of_small_counts_covers_more_than_nominal(mean):
     count as covered), while the randomized PIT puts half the outcomes in [0.25, 0.75]."""
     from scipy.stats import poisson
 
-    from epicenter.model.forecast import sample_quantiles
+    from epicenter.model.count_quantiles import sample_quantiles
 
     rng = np.random.default_rng(3)
     q = sample_quantiles(rng.poisson(mean, (20000, 1)).astype(float))[0]

@@ -20,6 +20,10 @@ For each renewal forecast of a backtest this module reports, from the simulated 
 
 ``cov`` close to ``calibrated`` with ``pit`` close to nominal means the miss is discreteness;
 ``pit`` far from nominal is a real miscalibration (too wide above, too narrow below).
+
+The quantiles are taken as the forecast takes them (mid-distribution quantiles by default,
+epicenter.model.count_quantiles), which removes most of the discreteness from ``cov`` and
+``calibrated``; with ``convention="integer"`` the module measures the older convention.
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ import numpy as np
 import pandas as pd
 
 from epicenter.model.backtest import origins
-from epicenter.model.forecast import sample_quantiles, simulate_renewal
+from epicenter.model.count_quantiles import sample_quantiles
+from epicenter.model.forecast import QUANTILE_CONVENTION, simulate_renewal
 from epicenter.model.incidence import Incidence
 from epicenter.model.scoring import HUB_QUANTILES
 
@@ -38,10 +43,12 @@ MEAN_BANDS = (0.0, 1.0, 3.0, 10.0, 30.0, np.inf)
 
 
 def forecast_calibration(samples: np.ndarray, observed: float, rng: np.random.Generator,
-                         levels: tuple[float, ...] = HUB_QUANTILES) -> dict[str, float]:
-    """Reported, calibrated and randomized-PIT coverage of one day's simulated forecast."""
+                         levels: tuple[float, ...] = HUB_QUANTILES,
+                         convention: str = QUANTILE_CONVENTION) -> dict[str, float]:
+    """Reported, calibrated and randomized-PIT coverage of one day's simulated forecast, its
+    quantiles taken by ``convention`` (epicenter.model.count_quantiles)."""
     s = np.asarray(samples, dtype=float)
-    q = sample_quantiles(s[:, None], levels)[0]
+    q = sample_quantiles(s[:, None], levels, convention)[0]
     below, at_most = np.mean(s < observed), np.mean(s <= observed)
     u = below + rng.uniform() * (at_most - below)
     row = {"mean": float(s.mean()), "pit_value": float(u)}
@@ -55,7 +62,8 @@ def forecast_calibration(samples: np.ndarray, observed: float, rng: np.random.Ge
 
 
 def calibration_backtest(series: dict[str, Incidence], si: np.ndarray, horizons: list[int],
-                         min_train: int = 14, seed: int = 1, **renewal_kwargs) -> pd.DataFrame:
+                         min_train: int = 14, seed: int = 1,
+                         convention: str = QUANTILE_CONVENTION, **renewal_kwargs) -> pd.DataFrame:
     """One row per (series, origin, horizon) renewal forecast, at the backtest's origins
     (epicenter.model.backtest.origins), with the columns of forecast_calibration."""
     rng = np.random.default_rng(seed)
@@ -67,7 +75,8 @@ def calibration_backtest(series: dict[str, Incidence], si: np.ndarray, horizons:
             paths, _ = simulate_renewal(inc.head(o), si, max(usable), **renewal_kwargs)
             for h in usable:
                 rows.append({"series": name, "origin": o, "horizon": h, "observed": y[o + h - 1],
-                             **forecast_calibration(paths[:, h - 1], y[o + h - 1], rng)})
+                             **forecast_calibration(paths[:, h - 1], y[o + h - 1], rng,
+                                                         convention=convention)})
     return pd.DataFrame(rows)
 
 

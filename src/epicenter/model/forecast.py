@@ -18,7 +18,9 @@ backtest on other series and are revised by the series' own past
 (epicenter.model.renewal_evidence), so noisy reporting or a volatile R widens the intervals,
 and a steady decline, or a sustained growth, is carried on.
 Paths are simulated by Monte Carlo with a fixed seed; the forecast is the 23 hub quantiles
-of the simulated counts on each day. Future imported cases are taken as zero.
+of the simulated counts on each day, taken as mid-distribution quantiles
+(epicenter.model.count_quantiles: a "50% interval" of a small count then holds about 50% of
+the forecast's probability, not up to 92%). Future imported cases are taken as zero.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from epicenter.model.count_quantiles import sample_quantiles
 from epicenter.model.incidence import Incidence
 from epicenter.model.renewal_evidence import (
     damping_above_for,
@@ -59,6 +62,10 @@ DEFAULT_DRIFT_PRIOR_WEIGHT = 0.25  # the same for DEFAULT_DRIFT_SD
 DEFAULT_GROWTH_PRIOR_WEIGHT = 1.0  # the same for DEFAULT_DAMPING
 MAX_R = 50.0  # no epidemic has a larger R; caps paths of a weakly damped walk
 MAX_DAILY_MEAN = 1e10  # more than the world's population: caps the mean of exploding paths
+# each simulated day's quantiles are mid-distribution quantiles, so that a labelled interval of a
+# small-count forecast holds about its nominal probability (docs/forecast.md, "Quantiles of
+# counts"); "integer" gives the ordinary sample quantiles
+QUANTILE_CONVENTION = "mid"
 
 
 @dataclass(frozen=True)
@@ -94,11 +101,6 @@ def forecast_dates(incidence: Incidence, horizon: int) -> list | None:
     if incidence.dates is None:
         return None
     return [incidence.date_of(len(incidence) + h) for h in range(horizon)]
-
-
-def sample_quantiles(samples: np.ndarray, levels: tuple[float, ...] = HUB_QUANTILES) -> np.ndarray:
-    """Per-day quantiles of (n_samples, horizon) simulated counts; monotone by construction."""
-    return np.quantile(samples, levels, axis=0).T
 
 
 def from_first_case(incidence: Incidence) -> Incidence:
@@ -184,9 +186,11 @@ def simulate_renewal(incidence: Incidence, si: np.ndarray, horizon: int, *, wind
     return paths[:, n:], info
 
 
-def renewal_forecast(incidence: Incidence, si: np.ndarray, horizon: int = 14,
-                     **kwargs) -> QuantileForecast:
-    """The renewal model's forecast as hub quantiles (see module docstring)."""
+def renewal_forecast(incidence: Incidence, si: np.ndarray, horizon: int = 14, *,
+                     convention: str = QUANTILE_CONVENTION, **kwargs) -> QuantileForecast:
+    """The renewal model's forecast as hub quantiles (see module docstring); ``convention``
+    is how quantiles of the simulated counts are taken (epicenter.model.count_quantiles)."""
     samples, info = simulate_renewal(incidence, si, horizon, **kwargs)
-    return QuantileForecast("renewal", len(incidence), sample_quantiles(samples),
+    return QuantileForecast("renewal", len(incidence),
+                            sample_quantiles(samples, convention=convention),
                             dates=forecast_dates(incidence, horizon), extra=info)
