@@ -1,7 +1,8 @@
 """Contact-tracing benchmark: Epicenter (trace index, DuckDB, Spark) vs PostgreSQL 15 (GiST) vs pandas.
 
     python bench/bench_trace.py --home HOME [--cases 1000] [--no-index] [--no-plain]
-        [--spark] [--postgres [--pg-dir DIR] [--pg-load-only]] [--pandas] [--json OUT]
+        [--spark] [--postgres [--pg-dir DIR] [--pg-load-only]] [--pandas [--pandas-cases N]]
+        [--json OUT]
 
 Queries, all on the same ingested warehouse, in one run (ratios are of the same moment):
 * ``contacts``: Epicenter's full rule set (find_contacts) for one case (warm, median of 5)
@@ -10,8 +11,9 @@ Queries, all on the same ingested warehouse, in one run (ratios are of the same 
   whose stay at the same place (venue, hotel room, cell) overlaps one of the case's stays
   inside the case's window, with the summed overlap: Epicenter (``trace.copresence`` on the
   trace index), the same definition in SQL on DuckDB over the plain tables, PostgreSQL 15
-  with a GiST index on (place_id, tsrange) (started here on loopback), and a plain pandas
-  merge. Pair counts are reported for each so the answers can be compared;
+  with a GiST index on (place, tsrange) (``trace_postgres``: started here on loopback,
+  integer codes and (place, start) order like the index), and a plain pandas merge
+  (``trace_pandas``). Pair counts are reported for each so the answers can be compared;
 * ``near``: everyone at the busiest venue over 15 days (index, and plain tables).
 Cases are the warehouse's known cases, topped up with random residents (window: 5 days
 ending on a random day) to reach N.
@@ -27,12 +29,13 @@ import platform
 import random
 import shutil
 import statistics
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import pyarrow as pa
+import trace_pandas  # sibling modules: run as a script, bench/ is on sys.path
+from trace_postgres import LAYOUT, Postgres
 
 from epicenter.settings import load_settings
 from epicenter.trace import find_contacts, load_profile
@@ -40,17 +43,6 @@ from epicenter.trace import index as trace_index
 from epicenter.trace.copresence import COLOCATION_SQL, colocation
 from epicenter.trace.near import near
 from epicenter.trace.windows import SEED_SCHEMA
-
-PG_COLOCATION = """
-SELECT count(*) FROM (
-  SELECT c.case_key, o.person_key, sum(EXTRACT(EPOCH FROM upper(c.during * o.during)
-                                               - lower(c.during * o.during)))
-  FROM (SELECT w.case_key, s.place_id, s.during * w.win AS during
-        FROM bench_windows w JOIN stays s ON s.person_key = w.case_key AND s.during && w.win) c
-  JOIN stays o ON o.place_id = c.place_id AND o.during && c.during
-  WHERE o.person_key <> c.case_key
-  GROUP BY 1, 2) x;
-"""
 
 
 def timed(fn, repeat: int = 1) -> tuple[float, object]:
@@ -98,111 +90,6 @@ def duck_colocation(engine, windows: pa.Table, d0: dt.date, d1: dt.date) -> int:
     return engine.query(COLOCATION_SQL, {"d0": d0, "d1": d1}).num_rows
 
 
-def pandas_colocation(settings, windows: pa.Table) -> tuple[float, float, int]:
-    """Plain pandas: read the window's day partitions, merge on place, filter overlap."""
-    import pyarrow.dataset as ds
-
-    t = time.perf_counter()
-    d0 = min(windows.column("win_start").to_pylist()).date() - dt.timedelta(days=1)
-    d1 = max(windows.column("win_end").to_pylist()).date()
-    data = ds.dataset(settings.warehouse.files()["stays"], format="parquet",
-                      partitioning=ds.partitioning(pa.schema([("day", pa.date32())]), flavor="hive"),
-                      partition_base_dir=str(settings.home / "curated" / "stays"))
-    day = ds.field("day")
-    stays = data.to_table(
-        columns=["person_key", "place_kind", "place_id", "start_time", "end_time"],
-        filter=(day >= pa.scalar(d0)) & (day <= pa.scalar(d1))
-        & ds.field("place_kind").isin(["venue", "hotel_room", "cell"])).to_pandas()
-    stays = stays[stays.end_time > stays.start_time]  # same population as the other systems
-    load = time.perf_counter() - t
-    t = time.perf_counter()
-    n = 0
-    for w in windows.to_pylist():  # case by case: one merge of all cases exhausts 24 GB
-        c = stays[stays.person_key == w["seed_key"]]
-        c = c[(c.start_time < w["win_end"]) & (c.end_time > w["win_start"])]
-        c = c.assign(s0=c.start_time.clip(lower=w["win_start"]), s1=c.end_time.clip(upper=w["win_end"]))
-        near = stays[stays.place_id.isin(c.place_id.unique())]
-        pairs = c[["place_id", "s0", "s1"]].merge(near, on="place_id")
-        pairs = pairs[(pairs.start_time < pairs.s1) & (pairs.end_time > pairs.s0)
-                      & (pairs.person_key != w["case_key"])]
-        lo = pairs[["s0", "start_time"]].max(axis=1)
-        hi = pairs[["s1", "end_time"]].min(axis=1)
-        pairs = pairs.assign(overlap=(hi - lo).dt.total_seconds())
-        n += len(pairs.groupby("person_key")["overlap"].sum())
-    return load, time.perf_counter() - t, n
-
-
-class Postgres:
-    """A PostgreSQL 15 cluster on loopback, owned by the postgres user, started (and
-    stopped) by the benchmark. Its folder may be kept (``--pg-dir``): a rerun then starts
-    the same cluster and skips the load when it holds the same warehouse's stays."""
-
-    def __init__(self, root: Path, port: int = 55433) -> None:
-        self.root, self.port = root, port
-        self.bin = Path("/usr/lib/postgresql/15/bin")
-        self.data = root / "pgdata"
-
-    def _as_pg(self, *cmd: str, **kw) -> subprocess.CompletedProcess:
-        return subprocess.run(["runuser", "-u", "postgres", "--", *cmd], check=True,
-                              capture_output=True, text=True, **kw)
-
-    def start(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        shutil.chown(self.root, "postgres")
-        if not (self.data / "PG_VERSION").exists():
-            self._as_pg(str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres")
-        self._as_pg(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "pg.log"),
-                    "-o", f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.root}"
-                    " -c shared_buffers=1GB -c work_mem=256MB -c max_parallel_workers_per_gather=2",
-                    "-w", "start")
-
-    def psql(self, sql: str) -> str:
-        return self._as_pg("psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
-                           "-At", "-v", "ON_ERROR_STOP=1", "-f", "-", input=sql).stdout
-
-    def loaded_stamp(self) -> str | None:
-        out = self.psql("SELECT stamp FROM bench_meta WHERE to_regclass('stays') IS NOT NULL;"
-                        if self._has_meta() else "SELECT NULL;").strip()
-        return out or None
-
-    def _has_meta(self) -> bool:
-        return self.psql("SELECT to_regclass('bench_meta') IS NOT NULL;").strip() == "t"
-
-    def load(self, engine, root: Path, stamp: str) -> float:
-        """Load the stays and build the indexes; returns the seconds it took."""
-        csv = root / "stays.csv"
-        engine.execute(f"COPY (SELECT person_key, place_id, strftime(start_time, '%Y-%m-%d %H:%M:%S'),"
-                       f" strftime(end_time, '%Y-%m-%d %H:%M:%S') FROM stays WHERE place_kind IN "
-                       f"('venue', 'hotel_room', 'cell') AND end_time > start_time) TO '{csv}' (HEADER false)")
-        shutil.chown(csv, "postgres")
-        t = time.perf_counter()
-        self.psql(f"""CREATE EXTENSION IF NOT EXISTS btree_gist;
-            DROP TABLE IF EXISTS bench_meta; DROP TABLE IF EXISTS stays; DROP TABLE IF EXISTS raw;
-            CREATE UNLOGGED TABLE raw (person_key text, place_id text, s timestamp, e timestamp);
-            COPY raw FROM '{csv}' (FORMAT csv);
-            CREATE TABLE stays AS SELECT person_key, place_id, tsrange(s, e) AS during FROM raw;
-            DROP TABLE raw;
-            CREATE INDEX stays_place_during ON stays USING gist (place_id, during);
-            CREATE INDEX stays_person ON stays (person_key);
-            ANALYZE stays;
-            CREATE TABLE bench_meta (stamp text); INSERT INTO bench_meta VALUES ('{stamp}');""")
-        csv.unlink()
-        return time.perf_counter() - t
-
-    def colocation(self, windows: pa.Table) -> tuple[float, int]:
-        values = ",".join(f"('{r['case_key']}', tsrange('{r['win_start']}', '{r['win_end']}'))"
-                          for r in windows.to_pylist())
-        script = (f"CREATE TEMP TABLE bench_windows (case_key text, win tsrange);\n"
-                  f"INSERT INTO bench_windows VALUES {values};\nANALYZE bench_windows;\n"
-                  f"{PG_COLOCATION}\n\\timing on\n{PG_COLOCATION}")
-        out = self.psql(script).strip().splitlines()
-        ms = float(next(ln for ln in out if ln.startswith("Time:")).split()[1])
-        return ms / 1000, int(out[-2] if out[-1].startswith("Time:") else out[-1])
-
-    def stop(self) -> None:
-        self._as_pg(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "stop")
-
-
 def _load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
@@ -211,12 +98,28 @@ def _postgres(args, engine, warehouse, res: dict) -> Postgres:
     """Start PostgreSQL (kept in --pg-dir, else a temporary folder) and load it if needed."""
     pg = Postgres(args.pg_dir or Path(tempfile.mkdtemp(prefix="pgbench-")))
     pg.start()
-    stamp = trace_index.stamp(warehouse)
+    stamp = f"{trace_index.stamp(warehouse)}:{LAYOUT}"
     if pg.loaded_stamp() == stamp:
-        res["postgres_load_index_s"] = "reused (loaded by an earlier run)"
+        res["postgres_load"] = "reused (loaded by an earlier run)"
     else:
-        res["postgres_load_index_s"] = pg.load(engine, pg.root, stamp)
+        res["load_avg_before_postgres_load"] = _load()
+        res["postgres_load"] = pg.load(engine, stamp)
+        res["load_avg_after_postgres_load"] = _load()
     return pg
+
+
+def _pandas(args, settings, engine, windows, days, res: dict) -> None:
+    """pandas on one case and on --pandas-cases, and Epicenter on the same cases."""
+    files = settings.warehouse.files()["stays"]
+    n = min(args.pandas_cases or windows.num_rows, windows.num_rows)
+    for name, w in (("one", windows.slice(0, 1)), (str(n), windows.slice(0, n))):
+        res[f"load_avg_before_pandas_{name}"] = _load()
+        out = trace_pandas.run(settings.home, files, w)
+        res.update({f"pandas_{name}_{k}": round(v, 4) if isinstance(v, float) else v
+                    for k, v in out.items()})
+    index = trace_index.attached(engine)
+    if index is not None and n != windows.num_rows:
+        res[f"epicenter_colocation_{n}_s"], _ = timed(lambda: colocation(index, windows.slice(0, n), *days))
 
 
 def main() -> None:
@@ -230,6 +133,8 @@ def main() -> None:
     ap.add_argument("--pg-load-only", action="store_true",
                     help="Start PostgreSQL, load the stays if needed, stop (no timings).")
     ap.add_argument("--pandas", action="store_true")
+    ap.add_argument("--pandas-cases", type=int, default=None,
+                    help="Cases for the pandas co-location (default: all --cases).")
     ap.add_argument("--no-plain", action="store_true",
                     help="Skip the timings on the plain tables (no index).")
     ap.add_argument("--json", type=Path, default=None)
@@ -244,7 +149,7 @@ def main() -> None:
                  "started": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")}
     if args.pg_load_only:
         _postgres(args, engine, warehouse, res).stop()
-        print(json.dumps(res, indent=1))
+        print(json.dumps(res, indent=1, default=str))
         return
     counts = engine.query("SELECT place_kind, count(*) AS n FROM stays GROUP BY 1 ORDER BY 1").to_pylist()
     windows = pick_windows(engine, args.cases)
@@ -261,23 +166,17 @@ def main() -> None:
         _epicenter(args, settings, engine, windows, one, as_of, profile, (d0, d1), res)
         if pg is not None:
             res["load_avg_before_postgres"] = _load()
-            res["postgres_colocation_one_s"], res["postgres_pairs_one"] = pg.colocation(one)
-            res["postgres_colocation_many_s"], res["postgres_pairs_many"] = pg.colocation(windows)
+            (res["postgres_colocation_one_s"], res["postgres_colocation_one_cpu_s"],
+             res["postgres_pairs_one"]) = pg.colocation(one, repeat=5)
+            (res["postgres_colocation_many_s"], res["postgres_colocation_many_cpu_s"],
+             res["postgres_pairs_many"]) = pg.colocation(windows)
     finally:
         if pg is not None:
             pg.stop()
             if args.pg_dir is None:
                 shutil.rmtree(pg.root, ignore_errors=True)
     if args.pandas:
-        load1, q1, n1 = pandas_colocation(settings, one)
-        # the plain merge materialises every candidate pair: 100 cases is already minutes
-        hundred = windows.slice(0, 100)
-        loadn, qn, n = pandas_colocation(settings, hundred)
-        if trace_index.attached(engine) is not None:
-            res["epicenter_colocation_100_s"], _ = timed(
-                lambda: colocation(trace_index.attached(engine), hundred, d0, d1))
-        res.update(pandas_one_load_s=load1, pandas_one_query_s=q1, pandas_pairs_one=n1,
-                   pandas_100_load_s=loadn, pandas_100_query_s=qn, pandas_pairs_100=n)
+        _pandas(args, settings, engine, windows, (d0, d1), res)
     if args.spark:
         spark = warehouse.open_engine("spark")
         find_contacts(spark, one, profile, as_of=as_of)

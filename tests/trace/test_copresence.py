@@ -40,6 +40,20 @@ def test_colocation_from_the_index_equals_the_sql_definition(warehouse):
     assert len(want) > 50 and got == want
 
 
+def test_colocation_split_over_threads_is_the_same_table(warehouse):
+    _random_world().write(warehouse)
+    windows = windows_of([f"P{i}" for i in range(41)] + ["nobody"] + [f"P{i}" for i in range(5)],
+                         dt.datetime(2020, 1, 21, 6), dt.datetime(2020, 1, 23, 18))
+    trace_index.build_index(warehouse)
+    index = trace_index.open_index(warehouse)
+    one = colocation(index, windows, dt.date(2020, 1, 20), dt.date(2020, 1, 23), threads=1)
+    three = colocation(index, windows, dt.date(2020, 1, 20), dt.date(2020, 1, 23), threads=3,
+                       min_cases_per_thread=1)
+    assert one.num_rows > 50 and three.to_pylist() == one.to_pylist()
+    # window order is kept: a case repeated at the end comes last
+    assert one.column("case_key").to_pylist()[-1] == "P4"
+
+
 def _near_world() -> Scenario:
     s = Scenario().venue("V1", "Noodle shop").venue("V2", "Far away")
     s.rows["merchant"] = [{"merchant_id": "M1", "name": "Noodle till", "venue_code": "V1",

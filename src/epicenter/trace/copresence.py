@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pyarrow as pa
@@ -51,7 +52,15 @@ def _us(t: dt.datetime) -> int:
 
 
 def _kind_mask(index: StayIndex, kinds: Sequence[str]) -> np.ndarray:
-    """Per place code: whether the place is of one of ``kinds``."""
+    """Per place code: whether the place is of one of ``kinds`` (kept on the index: a
+    one-case query should not rescan every place)."""
+    cache = index.__dict__.setdefault("_kind_masks", {})
+    if tuple(kinds) not in cache:
+        cache[tuple(kinds)] = _scan_kinds(index, kinds)
+    return cache[tuple(kinds)]
+
+
+def _scan_kinds(index: StayIndex, kinds: Sequence[str]) -> np.ndarray:
     return pc.is_in(index.places.column("place_kind"),
                     value_set=pa.array(list(kinds), pa.string())).to_numpy(zero_copy_only=False)
 
@@ -64,52 +73,81 @@ def _usable(index: StayIndex, rows: np.ndarray, wanted: np.ndarray, day0: int, d
     return rows[ok], start[ok], end[ok]
 
 
+def _per_person(person: np.ndarray, overlap: np.ndarray):
+    """(person, pairs, summed overlap) per distinct person: one sort of a packed key
+    (person code in the high bits, the overlap's seconds in the low 32), cheaper than
+    np.unique's argsort and inverse."""
+    key = np.sort((person.astype(np.int64) << 32) | overlap)
+    who = key >> 32
+    first = np.flatnonzero(np.r_[True, who[1:] != who[:-1]])
+    pairs = np.diff(np.r_[first, len(key)])
+    return who[first], pairs, np.add.reduceat(key & 0xFFFFFFFF, first) if len(key) else key
+
+
+def _case(index: StayIndex, wanted: np.ndarray, case_key: str, w0: int, w1: int, day0: int,
+          day1: int):
+    """(person codes, pairs, overlap seconds) of one case's window, or None."""
+    code = index.person_rows([case_key])
+    own, start, end = _usable(index, code, wanted, day0, day1)
+    inside = (start < w1) & (end > w0)
+    own, s0, s1 = own[inside], np.maximum(start[inside], w0), np.minimum(end[inside], w1)
+    if not len(own):
+        return None
+    me = index.person[own[0]]
+    # the slices of every stay first, then one vectorised pass over all of them
+    parts = [index.overlapping(p, a, b)
+             for p, a, b in zip(index.place[own].tolist(), s0.tolist(), s1.tolist(), strict=True)]
+    sizes = np.array([len(x) for x in parts])
+    rows = np.concatenate(parts)
+    a, b = np.repeat(s0, sizes), np.repeat(s1, sizes)
+    o0, o1, day = index.start[rows], index.end[rows], index.day[rows]
+    hit = ((o1 != MAX_T) & (o1 > o0) & (day >= day0) & (day <= day1) & (o0 < b) & (o1 > a)
+           & (index.person[rows] != me))
+    rows, a, b, o0, o1 = rows[hit], a[hit], b[hit], o0[hit], o1[hit]
+    if not len(rows):
+        return None
+    # whole seconds of each end, as date_diff('second', lo, hi) counts them
+    overlap = np.minimum(o1, b) // US - np.maximum(o0, a) // US
+    return _per_person(index.person[rows], overlap)
+
+
+def _cases(index: StayIndex, wanted: np.ndarray, windows: list[dict], day0: int, day1: int):
+    out = []
+    for i, w in enumerate(windows):
+        got = _case(index, wanted, w["case_key"], _us(w["win_start"]), _us(w["win_end"]), day0, day1)
+        if got is not None:
+            out.append((np.full(len(got[0]), i, np.int64), *got))
+    return out
+
+
 def colocation(index: StayIndex, windows: pa.Table, d0: dt.date, d1: dt.date,
-               kinds: Sequence[str] = ("venue", "hotel_room", "cell")) -> pa.Table:
-    """(case_key, person_key, pairs, overlap_s) for every case of ``windows``."""
+               kinds: Sequence[str] = ("venue", "hotel_room", "cell"), threads: int = 2,
+               min_cases_per_thread: int = 64) -> pa.Table:
+    """(case_key, person_key, pairs, overlap_s) for every case of ``windows``, in window
+    order then person. ``threads`` share the cases (numpy's array work runs outside the
+    GIL, so two threads use both cores of a small machine). person_key is dictionary-encoded
+    against the index's persons: the same text, without copying 64-byte keys per row."""
     wanted = _kind_mask(index, kinds)
     day0, day1 = (d0 - _EPOCH_DAY).days, (d1 - _EPOCH_DAY).days
-    out_case: list[np.ndarray] = []
-    out_person: list[np.ndarray] = []
-    out_pairs: list[np.ndarray] = []
-    out_overlap: list[np.ndarray] = []
-    keys: list[str] = []
-    for w in windows.select(["case_key", "win_start", "win_end"]).to_pylist():
-        code = index.person_rows([w["case_key"]])
-        w0, w1 = _us(w["win_start"]), _us(w["win_end"])
-        own, start, end = _usable(index, code, wanted, day0, day1)
-        inside = (start < w1) & (end > w0)
-        own, s0, s1 = own[inside], np.maximum(start[inside], w0), np.minimum(end[inside], w1)
-        if not len(own):
-            continue
-        me = index.person[own[0]]
-        # the slices of every stay first, then one vectorised pass over all of them
-        parts = [index.overlapping(p, a, b)
-                 for p, a, b in zip(index.place[own].tolist(), s0.tolist(), s1.tolist(), strict=True)]
-        sizes = np.array([len(x) for x in parts])
-        rows = np.concatenate(parts)
-        a, b = np.repeat(s0, sizes), np.repeat(s1, sizes)
-        o0, o1, day = index.start[rows], index.end[rows], index.day[rows]
-        hit = ((o1 != MAX_T) & (o1 > o0) & (day >= day0) & (day <= day1) & (o0 < b) & (o1 > a)
-               & (index.person[rows] != me))
-        rows, a, b, o0, o1 = rows[hit], a[hit], b[hit], o0[hit], o1[hit]
-        person = index.person[rows]
-        if not len(person):
-            continue
-        # whole seconds of each end, as date_diff('second', lo, hi) counts them
-        overlap = np.minimum(o1, b) // US - np.maximum(o0, a) // US
-        uniq, inv = np.unique(person, return_inverse=True)
-        out_case.append(np.full(len(uniq), len(keys), np.int64))
-        keys.append(w["case_key"])
-        out_person.append(uniq.astype(np.int64))
-        out_pairs.append(np.bincount(inv).astype(np.int64))
-        out_overlap.append(np.bincount(inv, weights=overlap).astype(np.int64))
-    if not keys:
-        return pa.table({"case_key": pa.array([], pa.string()), "person_key": pa.array([], pa.string()),
-                         "pairs": pa.array([], pa.int64()), "overlap_s": pa.array([], pa.int64())})
+    rows = windows.select(["case_key", "win_start", "win_end"]).to_pylist()
+    # a thread for a few cases costs more than it saves
+    n = max(1, min(threads, len(rows) // min_cases_per_thread))
+    share = -(-len(rows) // n) if rows else 1
+    groups = [rows[i:i + share] for i in range(0, len(rows), share)]
+    if n == 1:
+        results = [_cases(index, wanted, g, day0, day1) for g in groups]
+    else:
+        with ThreadPoolExecutor(n) as pool:
+            results = list(pool.map(lambda g: _cases(index, wanted, g, day0, day1), groups))
+    parts = [(wid + k * share, *rest) for k, res in enumerate(results) for wid, *rest in res]
+    if not parts:
+        parts = [(np.empty(0, np.int64),) * 4]
+    wid, person, pairs, overlap = (np.concatenate(x) for x in zip(*parts, strict=True))
+    keys = pa.array([r["case_key"] for r in rows], pa.string())
     return pa.table({
-        "case_key": pa.array(keys, pa.string()).take(pa.array(np.concatenate(out_case))),
-        "person_key": index.persons.take(pa.array(np.concatenate(out_person))),
-        "pairs": pa.array(np.concatenate(out_pairs)),
-        "overlap_s": pa.array(np.concatenate(out_overlap)),
+        "case_key": keys.take(pa.array(wid, pa.int64())),
+        "person_key": pa.DictionaryArray.from_arrays(pa.array(person.astype(np.int32)),
+                                                     index.person_values),
+        "pairs": pa.array(pairs.astype(np.int64)),
+        "overlap_s": pa.array(overlap.astype(np.int64)),
     })

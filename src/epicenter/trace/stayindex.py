@@ -212,9 +212,12 @@ class StayIndex:
         self.base = Path(base)
         for c in (*COLUMNS, "place_start", "by_person", "person_start", "place_keys",
                   "person_keys"):
-            setattr(self, c, np.load(self.base / f"{c}.npy", mmap_mode="r"))
+            # a plain ndarray view of the mapping: slicing a np.memmap goes through a Python
+            # __getitem__ (~10 us), which the per-stay lookups pay thousands of times
+            setattr(self, c, np.asarray(np.load(self.base / f"{c}.npy", mmap_mode="r")))
         self.places = _load_dict(self.base / "places.arrow")
         self.persons = _load_dict(self.base / "persons.arrow").column("person_key")
+        self.person_values = self.persons.combine_chunks()  # a dictionary for result columns
         origins = _load_dict(self.base / "origins.arrow")
         self.sources, self.batches = origins.column("source"), origins.column("batch_id")
 
