@@ -75,14 +75,14 @@ def _usable(index: StayIndex, rows: np.ndarray, wanted: np.ndarray, day0: int, d
 
 
 def _per_person(person: np.ndarray, overlap: np.ndarray):
-    """(person, pairs, summed overlap) per distinct person: one sort of a packed key
-    (person code in the high bits, the overlap's seconds in the low 32), cheaper than
-    np.unique's argsort and inverse."""
+    """(person, pairs, summed overlap) per distinct person of a non-empty group: one sort of
+    a packed key (person code in the high bits, the overlap's seconds in the low 32: one
+    overlap is at most the window, far below 2^32 s), cheaper than np.unique's argsort and
+    inverse."""
     key = np.sort((person.astype(np.int64) << 32) | overlap)
     who = key >> 32
     first = np.flatnonzero(np.r_[True, who[1:] != who[:-1]])
-    pairs = np.diff(np.r_[first, len(key)])
-    return who[first], pairs, np.add.reduceat(key & 0xFFFFFFFF, first) if len(key) else key
+    return who[first], np.diff(np.r_[first, len(key)]), np.add.reduceat(key & 0xFFFFFFFF, first)
 
 
 def _case(index: StayIndex, wanted: np.ndarray, case_key: str, w0: int, w1: int, day0: int,
