@@ -44,7 +44,6 @@ GROUP BY c.case_key, o.person_key
 """
 
 _EPOCH = dt.datetime(1970, 1, 1)
-_NONE = np.empty(0, np.int64)
 _EPOCH_DAY = dt.date(1970, 1, 1)
 
 
@@ -95,16 +94,8 @@ def _case(index: StayIndex, wanted: np.ndarray, case_key: str, w0: int, w1: int,
     if not len(own):
         return None
     me = index.person[own[0]]
-    # the slices of every stay first (StayIndex.overlapping, inlined: this loop is the
-    # per-stay Python cost of the whole query), then one vectorised pass over all of them
-    place = index.place[own].astype(np.int64)
-    seg0, seg1 = index.place_start[place].tolist(), index.place_start[place + 1].tolist()
-    reach, start_, end_ = index.reach, index.start, index.end
-    parts = []
-    for i0, i1, a, b in zip(seg0, seg1, s0.tolist(), s1.tolist(), strict=True):
-        lo = i0 + reach[i0:i1].searchsorted(a, "left")
-        hi = i0 + start_[i0:i1].searchsorted(b, "right")
-        parts.append(lo + (end_[lo:hi] >= a).nonzero()[0] if hi > lo else _NONE)
+    # the slices of every stay first, then one vectorised pass over all of them
+    parts = index.overlapping_each(index.place[own], s0.tolist(), s1.tolist())
     sizes = np.fromiter(map(len, parts), np.int64, len(parts))
     rows = np.concatenate(parts)
     a, b = np.repeat(s0, sizes), np.repeat(s1, sizes)

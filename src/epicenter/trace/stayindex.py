@@ -39,6 +39,7 @@ from epicenter.schema import TABLES
 NULL_TEXT = "\x01"  # stands for NULL in the dictionaries (never a delivered value)
 SEP = "\x1f"  # place key = place_kind SEP place_id
 MAX_T = np.iinfo(np.int64).max
+_NO_ROWS = np.empty(0, np.int64)
 MIN_T = np.iinfo(np.int64).min
 COLUMNS = ("place", "person", "start", "end", "reach", "origin", "line", "day")
 _DAY = re.compile(r"day=(\d{4}-\d{2}-\d{2})")
@@ -257,14 +258,21 @@ class StayIndex:
 
     def overlapping(self, place: int, t0: int, t1: int) -> np.ndarray:
         """Positions of the stays at ``place`` with start <= t1 and end >= t0 (microseconds)."""
-        a, b = int(self.place_start[place]), int(self.place_start[place + 1])
-        if a == b:
-            return np.empty(0, np.int64)
-        lo = a + int(np.searchsorted(self.reach[a:b], t0, "left"))
-        hi = a + int(np.searchsorted(self.start[a:b], t1, "right"))
-        if hi <= lo:
-            return np.empty(0, np.int64)
-        return lo + np.flatnonzero(self.end[lo:hi] >= t0)
+        return self.overlapping_each(np.array([place]), [t0], [t1])[0]
+
+    def overlapping_each(self, places: np.ndarray, t0: Sequence[int],
+                         t1: Sequence[int]) -> list[np.ndarray]:
+        """``overlapping`` for every (place, t0, t1), one array each. The loop is the
+        per-stay Python cost of co-location, so it uses method calls on plain arrays only."""
+        places = np.asarray(places, np.int64)
+        seg0, seg1 = self.place_start[places].tolist(), self.place_start[places + 1].tolist()
+        reach, start, end = self.reach, self.start, self.end
+        out = []
+        for i0, i1, a, b in zip(seg0, seg1, t0, t1, strict=True):
+            lo = i0 + reach[i0:i1].searchsorted(a, "left")
+            hi = i0 + start[i0:i1].searchsorted(b, "right")
+            out.append(lo + (end[lo:hi] >= a).nonzero()[0] if hi > lo else _NO_ROWS)
+        return out
 
     def probe(self, places: np.ndarray, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
         """Distinct positions overlapping any (place, [t0, t1]) probe; unknown places skip."""
