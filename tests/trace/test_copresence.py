@@ -52,6 +52,12 @@ def test_colocation_split_over_threads_is_the_same_table(warehouse):
     assert one.num_rows > 50 and three.to_pylist() == one.to_pylist()
     # window order is kept: a case repeated at the end comes last
     assert one.column("case_key").to_pylist()[-1] == "P4"
+    # the per-person counters the compiled loop reuses are zero again after every query,
+    # so a repeated query (on counters another query used) is the same table
+    pool = index._tallies
+    assert pool._free and all(not a.any() and not b.any() for a, b in pool._free)
+    again = colocation(index, windows, dt.date(2020, 1, 20), dt.date(2020, 1, 23), threads=1)
+    assert again.to_pylist() == one.to_pylist()
 
 
 def _near_world() -> Scenario:

@@ -8,8 +8,9 @@ and time range) and to pandas, with the same definition (``bench/bench_trace.py`
 ``COLOCATION_SQL``): stays with end > start, both sides in the day partitions d0..d1,
 strict overlap, seconds counted like DuckDB's ``date_diff('second', ...)``.
 
-Lookups are numpy on the memory-mapped index: a case costs a few binary searches per stay,
-so the answer takes milliseconds and no engine is involved.
+Lookups run on the memory-mapped index: a case costs a few binary searches per stay and
+one compiled pass over the rows they bound (``colocate_kernel``), so the answer takes
+well under a millisecond and no engine is involved.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from epicenter.trace.colocate_kernel import Tallies, case_colocation
 from epicenter.trace.stayindex import MAX_T, StayIndex
 
-US = 1_000_000
 # the definition as SQL on ``stays`` (windows in ``colocation_windows``): the reference the
 # tests compare the index against and the query the benchmark puts to the engines
 COLOCATION_SQL = """
@@ -73,19 +74,8 @@ def _usable(index: StayIndex, rows: np.ndarray, wanted: np.ndarray, day0: int, d
     return rows[ok], start[ok], end[ok]
 
 
-def _per_person(person: np.ndarray, overlap: np.ndarray):
-    """(person, pairs, summed overlap) per distinct person of a non-empty group: one sort of
-    a packed key (person code in the high bits, the overlap's seconds in the low 32: one
-    overlap is at most the window, far below 2^32 s), cheaper than np.unique's argsort and
-    inverse."""
-    key = np.sort((person.astype(np.int64) << 32) | overlap)
-    who = key >> 32
-    first = np.flatnonzero(np.r_[True, who[1:] != who[:-1]])
-    return who[first], np.diff(np.r_[first, len(key)]), np.add.reduceat(key & 0xFFFFFFFF, first)
-
-
 def _case(index: StayIndex, wanted: np.ndarray, case_key: str, w0: int, w1: int, day0: int,
-          day1: int):
+          day1: int, tallies: tuple[np.ndarray, np.ndarray]):
     """(person codes, pairs, overlap seconds) of one case's window, or None."""
     code = index.person_rows([case_key])
     own, start, end = _usable(index, code, wanted, day0, day1)
@@ -93,29 +83,22 @@ def _case(index: StayIndex, wanted: np.ndarray, case_key: str, w0: int, w1: int,
     own, s0, s1 = own[inside], np.maximum(start[inside], w0), np.minimum(end[inside], w1)
     if not len(own):
         return None
-    me = index.person[own[0]]
-    # the slices of every stay first, then one vectorised pass over all of them
-    parts = index.overlapping_each(index.place[own], s0.tolist(), s1.tolist())
-    sizes = np.fromiter(map(len, parts), np.int64, len(parts))
-    rows = np.concatenate(parts)
-    a, b = np.repeat(s0, sizes), np.repeat(s1, sizes)
-    o0, o1, day = index.start[rows], index.end[rows], index.day[rows]
-    hit = ((o1 != MAX_T) & (o1 > o0) & (day >= day0) & (day <= day1) & (o0 < b) & (o1 > a)
-           & (index.person[rows] != me))
-    rows, a, b, o0, o1 = rows[hit], a[hit], b[hit], o0[hit], o1[hit]
-    if not len(rows):
-        return None
-    # whole seconds of each end, as date_diff('second', lo, hi) counts them
-    overlap = np.minimum(o1, b) // US - np.maximum(o0, a) // US
-    return _per_person(index.person[rows], overlap)
+    got = case_colocation(index.place_start, index.reach, index.start, index.end, index.day,
+                          index.person, index.place[own].astype(np.int64), s0, s1,
+                          int(index.person[own[0]]), day0, day1, *tallies)
+    return got if len(got[0]) else None
 
 
 def _cases(index: StayIndex, wanted: np.ndarray, windows: list[dict], day0: int, day1: int):
+    pool = index.__dict__.setdefault("_tallies", Tallies(len(index.person_start) - 1))
+    tallies = pool.take()
     out = []
     for i, w in enumerate(windows):
-        got = _case(index, wanted, w["case_key"], _us(w["win_start"]), _us(w["win_end"]), day0, day1)
+        got = _case(index, wanted, w["case_key"], _us(w["win_start"]), _us(w["win_end"]),
+                    day0, day1, tallies)
         if got is not None:
             out.append((np.full(len(got[0]), i, np.int64), *got))
+    pool.give(tallies)  # only when every case finished: the counters are zero again
     return out
 
 
