@@ -21,6 +21,7 @@ from numba import njit
 
 US = 1_000_000
 MAX_T = np.iinfo(np.int64).max
+MIN_T = np.iinfo(np.int64).min  # the index's NULL start: no interval, as in SQL
 
 
 class Tallies:
@@ -70,7 +71,7 @@ def case_colocation(place_start, reach, start, end, day, person, places, s0, s1,
             o0, o1 = start[r], end[r]
             # most rows in the slice ended before a (the slice starts where the running
             # maximum of end passes a), so that test goes first
-            if o1 <= a or o0 >= b or o1 == MAX_T or o1 <= o0 or person[r] == me:
+            if o1 <= a or o0 >= b or o1 == MAX_T or o0 == MIN_T or o1 <= o0 or person[r] == me:
                 continue
             if day[r] < day0 or day[r] > day1:
                 continue

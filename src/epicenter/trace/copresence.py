@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from epicenter.trace.colocate_kernel import Tallies, case_colocation
-from epicenter.trace.stayindex import MAX_T, StayIndex
+from epicenter.trace.stayindex import MAX_T, MIN_T, StayIndex
 
 # the definition as SQL on ``stays`` (windows in ``colocation_windows``): the reference the
 # tests compare the index against and the query the benchmark puts to the engines
@@ -70,7 +70,8 @@ def _usable(index: StayIndex, rows: np.ndarray, wanted: np.ndarray, day0: int, d
     """Rows of the wanted place kinds, in the day partitions, with a proper interval."""
     start, end = index.start[rows], index.end[rows]
     day = index.day[rows]
-    ok = wanted[index.place[rows]] & (end != MAX_T) & (end > start) & (day >= day0) & (day <= day1)
+    ok = (wanted[index.place[rows]] & (end != MAX_T) & (start != MIN_T) & (end > start)
+          & (day >= day0) & (day <= day1))
     return rows[ok], start[ok], end[ok]
 
 
