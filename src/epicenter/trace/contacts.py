@@ -5,7 +5,10 @@
 span and summed overlap of that tier's exposures, the evidence (source:batch:line of both
 sides) and the rule (``profile@version:rule``). Secondary close contacts (次密接) are the
 close contacts of the close contacts, by the same close-tier rules, exposed between the
-close contact's first exposure to the case and that contact's isolation (or as-of).
+close contact's first exposure to the case and that contact's isolation (or as-of). A
+profile's ``secondary`` block may narrow this: only close contacts exposed to the case in
+its ``via_settings`` are seeds (the window starts at the first exposure in those
+settings), and only its ``rules`` are applied to them.
 Tier order within a setting: close > secondary > companion > general.
 
 ``iter_contacts`` yields the same rows as Arrow tables, one per group of cases, so an
@@ -198,16 +201,31 @@ def _run_batch(engine: Engine, index: StayIndex | None, seeds: pa.Table, kinds: 
     return engine.query(sql, _used(sql, params)).cast(empty_contacts().schema)
 
 
+def _via_rows(close: pa.Table, profile: Profile) -> pa.Table:
+    """The close rows that make their contact a seed of secondary tracing: all of them, or
+    those in the profile's ``secondary.via_settings`` (a contact close in several settings
+    is a seed if any is listed; its window then starts at the first exposure among those)."""
+    via = profile.secondary_via()
+    if via is None:
+        return close
+    return close.filter(pc.is_in(close.column("setting"), value_set=pa.array(sorted(via), pa.string())))
+
+
 def _secondary(engine: Engine, primary: pa.Table, profile: Profile,
                as_of: dt.datetime, days: tuple[dt.date, dt.date]) -> pa.Table:
     close = primary.filter(pc.equal(primary.column("tier"), "close"))
-    if close.num_rows == 0:
+    seeding = _via_rows(close, profile)
+    rules = profile.secondary_rules()
+    if seeding.num_rows == 0 or not rules:
         return empty_contacts()
+    # every close contact of the case is excluded from its secondary list (trace_close), but
+    # only the via-setting ones are seeds (trace_via)
     engine.register_arrow("trace_close", close.select(["case_key", "contact_key", "first_exposure"]))
+    engine.register_arrow("trace_via", seeding.select(["case_key", "contact_key", "first_exposure"]))
     seeds = engine.query("""
         SELECT t.case_key, t.contact_key AS seed_key, min(t.first_exposure) AS win_start,
                least(coalesce(min(c.isolation_time), $as_of), $as_of) AS win_end
-        FROM trace_close t LEFT JOIN cases c ON c.person_key = t.contact_key
+        FROM trace_via t LEFT JOIN cases c ON c.person_key = t.contact_key
         GROUP BY t.case_key, t.contact_key
         ORDER BY t.case_key, t.contact_key
     """, {"as_of": as_of})
@@ -219,7 +237,7 @@ def _secondary(engine: Engine, primary: pa.Table, profile: Profile,
         engine.register_arrow("trace_found", rows)
         return engine.query(SECONDARY_SQL).cast(empty_contacts().schema)
 
-    found = run_rules(engine, seeds, profile, profile.close_rules(), as_of, days=days,
+    found = run_rules(engine, seeds, profile, rules, as_of, days=days,
                       reduce=lambda part: pick(part.filter(pc.equal(part.column("tier"), "close"))))
     return pick(found)
 
@@ -249,11 +267,12 @@ def _with_secondary(engine: Engine, primary: pa.Table, profile: Profile, as_of: 
                                              ("s", "ascending"), ("k", "ascending")]))
 
 
-def _case_groups(primary: pa.Table, max_seeds: int) -> Iterator[pa.Table]:
-    """The rows of consecutive cases (in case_key order) with at most ``max_seeds`` close
-    contacts together; every case's rows stay in one group (its secondary pick needs all)."""
+def _case_groups(primary: pa.Table, max_seeds: int, profile: Profile) -> Iterator[pa.Table]:
+    """The rows of consecutive cases (in case_key order) with at most ``max_seeds`` seeding
+    close rows together; every case's rows stay in one group (its secondary pick needs all)."""
     cases = primary.column("case_key")
-    close = pc.value_counts(pc.filter(cases, pc.equal(primary.column("tier"), "close")))
+    seeding = _via_rows(primary.filter(pc.equal(primary.column("tier"), "close")), profile)
+    close = pc.value_counts(seeding.column("case_key"))
     n_close = dict(zip(close.field("values").to_pylist(), close.field("counts").to_pylist(),
                        strict=True))
     group: list[str] = []
@@ -277,8 +296,9 @@ def iter_contacts(engine: Engine, cases: Sequence[str] | pa.Table,
 
     Groups: ``CASES_PER_QUERY`` cases with an index (a scan per group without one, so then
     ``PLAIN_SEEDS_PER_QUERY``), and with ``secondary`` further split to at most
-    ``SECONDARY_SEEDS_PER_GROUP`` close contacts. Every group uses the request's day bounds
-    (secondary: from its first day to as-of), so the rows do not depend on the grouping.
+    ``SECONDARY_SEEDS_PER_GROUP`` seeding close contacts (the profile's ``via_settings``).
+    Every group uses the request's day bounds (secondary: from its first day to as-of), so
+    the rows do not depend on the grouping.
     """
     profile = profile if isinstance(profile, Profile) else load_profile(profile or "default")
     as_of = as_of or local_now()
@@ -298,7 +318,7 @@ def iter_contacts(engine: Engine, cases: Sequence[str] | pa.Table,
             if primary.num_rows:
                 yield primary
             continue
-        for group in _case_groups(primary, SECONDARY_SEEDS_PER_GROUP):
+        for group in _case_groups(primary, SECONDARY_SEEDS_PER_GROUP, profile):
             yield _with_secondary(engine, group, profile, as_of, days_secondary)
 
 

@@ -3,15 +3,23 @@
 A profile names its rules; every output row cites ``<profile>@<version>:<rule id>`` so an
 answer can always be traced back to the exact rule text that produced it. The shipped
 profiles live in ``profiles/``; a path to any YAML file with the same shape works too.
+
+An optional ``secondary:`` block narrows secondary tracing (close contacts of close
+contacts): which settings of a close contact's exposure to the case make it a seed
+(``via_settings``) and which close-tier rules are applied to the seeds (``rules``). A
+profile whose block narrows anything is a different profile: its version in every row's
+rule reference carries ``+s.<digest of the scope>`` (see ``Profile.ref``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 PROFILE_DIR = Path(__file__).parent / "profiles"
 
@@ -20,6 +28,7 @@ Tier = Literal["close", "companion", "general"]
 TIER_RANK: dict[str, int] = {"close": 3, "companion": 2, "general": 1}
 RANK_TIER = {v: k for k, v in TIER_RANK.items()}
 SETTINGS = ("household", "hotel_room", "venue", "rail", "flight", "cell", "payment")
+Setting = Literal["household", "hotel_room", "venue", "rail", "flight", "cell", "payment"]
 
 
 class Threshold(BaseModel):
@@ -39,7 +48,7 @@ class Threshold(BaseModel):
 
 class _Rule(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9_]+$")
-    setting: Literal["household", "hotel_room", "venue", "rail", "flight", "cell", "payment"]
+    setting: Setting
     description: str = ""
 
 
@@ -137,12 +146,29 @@ class SourceWeights(BaseModel):
         return self
 
 
+class SecondaryScope(BaseModel):
+    """How far secondary tracing reaches; a key left out does not narrow."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt key must not silently widen
+    # a close contact seeds secondary tracing if it is close to the case in any of these
+    via_settings: list[Setting] | None = Field(None, min_length=1)
+    rules: list[str] | None = Field(None, min_length=1)  # close-tier rule ids run on the seeds
+
+
+def _close_capable(rule) -> bool:
+    tiers = ({t.tier for t in rule.thresholds} if isinstance(rule, StayOverlapRule)
+             else {"close"} if isinstance(rule, VehicleRule) else {rule.tier})
+    return "close" in tiers
+
+
 class Profile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     name: str
     version: str
     description: str = ""
     exposure_window: ExposureWindow = ExposureWindow()
     rules: list[Rule]
+    secondary: SecondaryScope | None = None
     source: SourceWeights
 
     @field_validator("rules")
@@ -153,18 +179,62 @@ class Profile(BaseModel):
             raise ValueError(f"rule ids must be unique, got {ids}")
         return rules
 
-    def rule_ref(self, rule_id: str) -> str:
-        return f"{self.name}@{self.version}:{rule_id}"
+    @model_validator(mode="after")
+    def _secondary_names_close_rules(self) -> Profile:
+        if self.secondary is None:
+            return self
+        close = self.close_rules()
+        ids = {r.id for r in self.rules}
+        close_ids = [r.id for r in close]
+        for rid in self.secondary.rules or []:
+            if rid not in ids:
+                raise ValueError(f"secondary.rules: unknown rule id {rid!r}; "
+                                 f"the close-tier rules of this profile are {close_ids}")
+            if rid not in close_ids:
+                raise ValueError(f"secondary.rules: rule {rid!r} never yields the close tier, "
+                                 f"so it cannot trace secondary close contacts; "
+                                 f"close-tier rules: {close_ids}")
+        close_settings = sorted({r.setting for r in close})
+        for setting in self.secondary.via_settings or []:
+            if setting not in close_settings:
+                raise ValueError(f"secondary.via_settings: no rule of this profile makes a close "
+                                 f"contact in setting {setting!r}; close settings: {close_settings}")
+        return self
 
     def close_rules(self) -> list:
-        """Rules able to yield the close tier: the ones secondary contacts are traced with."""
-        out = []
-        for r in self.rules:
-            tiers = ({t.tier for t in r.thresholds} if isinstance(r, StayOverlapRule)
-                     else {"close"} if isinstance(r, VehicleRule) else {r.tier})
-            if "close" in tiers:
-                out.append(r)
-        return out
+        """Rules able to yield the close tier."""
+        return [r for r in self.rules if _close_capable(r)]
+
+    def secondary_rules(self) -> list:
+        """The close-tier rules secondary contacts are traced with (all without a block)."""
+        chosen = self.secondary.rules if self.secondary and self.secondary.rules else None
+        return [r for r in self.close_rules() if chosen is None or r.id in chosen]
+
+    def secondary_via(self) -> set[str] | None:
+        """Settings of a close contact's exposure that make it a seed; None = every setting."""
+        via = self.secondary.via_settings if self.secondary else None
+        close_settings = {r.setting for r in self.close_rules()}
+        return None if via is None or close_settings <= set(via) else set(via)
+
+    def secondary_scope_id(self) -> str | None:
+        """Digest of a narrowing secondary scope; None when secondary tracing is the spec's
+        (no block, or a block naming every close setting and rule: the same answers)."""
+        via = self.secondary_via()
+        rules = [r.id for r in self.secondary_rules()]
+        if via is None and len(rules) == len(self.close_rules()):
+            return None
+        scope = {"via_settings": sorted(via) if via is not None else None, "rules": sorted(rules)}
+        return hashlib.sha256(json.dumps(scope, sort_keys=True).encode()).hexdigest()[:8]
+
+    @property
+    def ref(self) -> str:
+        """``name@version``, with ``+s.<digest>`` when the secondary scope is narrowed: the
+        same name and version with another scope gives other rows, so it is another profile."""
+        scope = self.secondary_scope_id()
+        return f"{self.name}@{self.version}" + (f"+s.{scope}" if scope else "")
+
+    def rule_ref(self, rule_id: str) -> str:
+        return f"{self.ref}:{rule_id}"
 
 
 def available_profiles() -> list[str]:
@@ -179,4 +249,21 @@ def load_profile(name_or_path: str | Path = "default") -> Profile:
     if not path.exists():
         raise ValueError(f"unknown contact profile {name_or_path!r}; shipped: "
                          f"{', '.join(available_profiles())}, or give a YAML path")
-    return Profile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    try:
+        return Profile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except ValidationError as e:
+        raise ProfileError(path, e) from None
+
+
+class ProfileError(ValueError):
+    """An invalid profile file: names the file and, per problem, the key and the reason."""
+
+    def __init__(self, path: Path, error: ValidationError):
+        lines = []
+        for err in error.errors():
+            key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            # a model validator's message already names its key ("secondary.rules: ...")
+            msg = err["msg"].removeprefix("Value error, ")
+            lines.append(f"  {key}: {msg}" if key != "(top level)" else f"  {msg}")
+        super().__init__(f"invalid contact profile {path}:\n" + "\n".join(lines))
+        self.path = path
