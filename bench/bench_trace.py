@@ -16,7 +16,9 @@ Queries, all on the same ingested warehouse, in one run (ratios are of the same 
   (``trace_pandas``). Pair counts are reported for each so the answers can be compared;
 * ``near``: everyone at the busiest venue over 15 days (index, and plain tables).
 Cases are the warehouse's known cases, topped up with random residents (window: 5 days
-ending on a random day) to reach N.
+ending on a random day) to reach N. One case's co-location is timed at steady state on
+both sides the same way: a warm-up run, then the median of ``ONE_CASE_REPEAT`` runs (the
+first runs after other work are up to twice as slow for both, from cold CPU caches).
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ from epicenter.trace import index as trace_index
 from epicenter.trace.copresence import COLOCATION_SQL, colocation
 from epicenter.trace.near import near
 from epicenter.trace.windows import SEED_SCHEMA
+
+ONE_CASE_REPEAT = 21
 
 
 def timed(fn, repeat: int = 1) -> tuple[float, object]:
@@ -169,7 +173,7 @@ def main() -> None:
         if pg is not None:
             res["load_avg_before_postgres"] = _load()
             (res["postgres_colocation_one_s"], res["postgres_colocation_one_cpu_s"],
-             res["postgres_pairs_one"]) = pg.colocation(one, repeat=5)
+             res["postgres_pairs_one"]) = pg.colocation(one, repeat=ONE_CASE_REPEAT)
             (res["postgres_colocation_many_s"], res["postgres_colocation_many_cpu_s"],
              res["postgres_pairs_many"]) = pg.colocation(windows)
     finally:
@@ -223,7 +227,8 @@ def _epicenter(args, settings, engine, windows, one, as_of, profile, days, res: 
     index = trace_index.attached(engine)
     if index is not None:
         colocation(index, one, *days)
-        res["epicenter_colocation_one_s"], c1 = timed(lambda: colocation(index, one, *days), 5)
+        res["epicenter_colocation_one_s"], c1 = timed(lambda: colocation(index, one, *days),
+                                                       ONE_CASE_REPEAT)
         res["epicenter_colocation_one_cpu_s"] = timed.cpu
         colocation(index, windows, *days)  # warm, as PostgreSQL's query is
         res["epicenter_colocation_many_s"], cn = timed(lambda: colocation(index, windows, *days))

@@ -181,7 +181,7 @@ class Postgres:
     def colocation(self, windows: pa.Table, repeat: int = 1) -> tuple[float, float, int]:
         """(wall s, server CPU s, pairs) of the co-location query: run once to warm up, then
         ``repeat`` times in a session of their own (median wall; CPU per run), like
-        Epicenter's warm median of 5 for one case."""
+        Epicenter's warm median for one case."""
         values = ",".join(f"('{r['case_key']}', tsrange('{r['win_start']}', '{r['win_end']}'))"
                           for r in windows.to_pylist())
         self.psql(f"DROP TABLE IF EXISTS bench_windows; CREATE TABLE bench_windows "

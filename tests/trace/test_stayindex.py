@@ -11,7 +11,7 @@ import pyarrow as pa
 from epicenter.engine import Session
 from epicenter.schema import TABLES
 from epicenter.trace import index as trace_index
-from epicenter.trace.stayindex import StayIndex
+from epicenter.trace.stayindex import BLOCK, StayIndex
 
 from .scenario import Scenario, ts
 from .test_parity import _world
@@ -74,6 +74,9 @@ def test_rows_are_sorted_by_place_then_start_and_reach_is_the_running_max_end(wa
         assert np.array_equal(idx.reach[a:b], np.maximum.accumulate(end[a:b]))
     keys = [bytes(k) for k in idx.place_keys]
     assert keys == sorted(keys)
+    # block_end: the latest end of each BLOCK rows, the last block partial (600 rows)
+    assert len(end) % BLOCK and np.array_equal(
+        idx.block_end, [end[i:i + BLOCK].max() for i in range(0, len(end), BLOCK)])
 
 
 def test_lookups_equal_brute_force(warehouse):

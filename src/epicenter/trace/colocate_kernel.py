@@ -45,15 +45,15 @@ class Tallies:
 
 
 @njit(nogil=True, cache=True)
-def case_colocation(place_start, reach, start, end, day, person, places, s0, s1, me, day0,
-                    day1, pairs_of, seconds_of):
+def case_colocation(place_start, reach, block_end, block, start, end, day, person, places, s0,
+                    s1, me, day0, day1, pairs_of, seconds_of):
     """(person codes, pairs, summed overlap seconds) of everyone else whose stay at
     ``places[i]`` strictly overlaps [s0[i], s1[i]] for some i; persons in code order.
     ``pairs_of`` / ``seconds_of`` are zero per person on entry and are left so.
 
     The rows of a place are sorted by start and ``reach`` is their running maximum of end,
     so the rows that can overlap [a, b] lie between the first reach >= a and the last
-    start <= b."""
+    start <= b; ``block_end`` is the latest end of each ``block`` rows (a power of two)."""
     n = len(places)
     lo = np.empty(n, np.int64)
     hi = np.empty(n, np.int64)
@@ -67,15 +67,20 @@ def case_colocation(place_start, reach, start, end, day, person, places, s0, s1,
     m = 0
     for i in range(n):
         a, b = s0[i], s1[i]
-        for r in range(lo[i], hi[i]):
+        r, stop = lo[i], hi[i]
+        while r < stop:
+            # behind a long stay most rows of the slice ended before a: skip whole blocks
+            # of them (their latest end is before a), then test that first per row
+            if r & (block - 1) == 0 and block_end[r // block] <= a:
+                r += block
+                continue
             o0, o1 = start[r], end[r]
-            # most rows in the slice ended before a (the slice starts where the running
-            # maximum of end passes a), so that test goes first
-            if o1 <= a or o0 >= b or o1 == MAX_T or o0 == MIN_T or o1 <= o0 or person[r] == me:
+            r += 1
+            if o1 <= a or o0 >= b or o1 == MAX_T or o0 == MIN_T or o1 <= o0 or person[r - 1] == me:
                 continue
-            if day[r] < day0 or day[r] > day1:
+            if day[r - 1] < day0 or day[r - 1] > day1:
                 continue
-            p = person[r]
+            p = person[r - 1]
             if pairs_of[p] == 0:
                 touched[m] = p
                 m += 1

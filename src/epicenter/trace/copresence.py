@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from epicenter.trace.colocate_kernel import Tallies, case_colocation
-from epicenter.trace.stayindex import MAX_T, MIN_T, StayIndex
+from epicenter.trace.stayindex import BLOCK, MAX_T, MIN_T, StayIndex
 
 # the definition as SQL on ``stays`` (windows in ``colocation_windows``): the reference the
 # tests compare the index against and the query the benchmark puts to the engines
@@ -84,9 +84,9 @@ def _case(index: StayIndex, wanted: np.ndarray, case_key: str, w0: int, w1: int,
     own, s0, s1 = own[inside], np.maximum(start[inside], w0), np.minimum(end[inside], w1)
     if not len(own):
         return None
-    got = case_colocation(index.place_start, index.reach, index.start, index.end, index.day,
-                          index.person, index.place[own].astype(np.int64), s0, s1,
-                          int(index.person[own[0]]), day0, day1, *tallies)
+    got = case_colocation(index.place_start, index.reach, index.block_end, BLOCK, index.start,
+                          index.end, index.day, index.person, index.place[own].astype(np.int64),
+                          s0, s1, int(index.person[own[0]]), day0, day1, *tallies)
     return got if len(got[0]) else None
 
 
@@ -112,6 +112,7 @@ def colocation(index: StayIndex, windows: pa.Table, d0: dt.date, d1: dt.date,
     against the windows' keys and person_key against the index's persons: the same text,
     without copying 64-byte keys per row."""
     wanted = _kind_mask(index, kinds)
+    index.block_end  # noqa: B018 (derived once here, not by two threads at once)
     day0, day1 = (d0 - _EPOCH_DAY).days, (d1 - _EPOCH_DAY).days
     rows = windows.select(["case_key", "win_start", "win_end"]).to_pylist()
     # a thread for a few cases costs more than it saves

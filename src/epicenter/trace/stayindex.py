@@ -25,6 +25,7 @@ applies every predicate itself, so answers are identical with and without the in
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -45,6 +46,7 @@ COLUMNS = ("place", "person", "start", "end", "reach", "origin", "line", "day")
 _DAY = re.compile(r"day=(\d{4}-\d{2}-\d{2})")
 _EPOCH_DAY = np.datetime64("1970-01-01", "D")
 CHUNK = 1 << 24  # rows per step of the whole-column passes of the build
+BLOCK = 32  # rows per entry of ``StayIndex.block_end`` (a power of two: r & (BLOCK - 1))
 
 
 def _text(col: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -221,6 +223,23 @@ class StayIndex:
         self.person_values = self.persons.combine_chunks()  # a dictionary for result columns
         origins = _load_dict(self.base / "origins.arrow")
         self.sources, self.batches = origins.column("source"), origins.column("batch_id")
+
+    @functools.cached_property
+    def block_end(self) -> np.ndarray:
+        """The latest end among each ``BLOCK`` consecutive rows. ``reach`` bounds where a
+        place's rows can meet a time, but one long stay keeps it high, and behind it the
+        many short stays that ended long before are still scanned (two thirds of the rows a
+        co-location scan visits at 100,000 persons); a block whose latest end is before
+        the time is skipped whole. Derived from ``end`` on first use (one pass over it)."""
+        n, full = len(self.end), len(self.end) // BLOCK
+        out = np.empty(-(-n // BLOCK), np.int64)
+        step = CHUNK // BLOCK
+        for i in range(0, full, step):  # chunks keep the temporaries small
+            j = min(full, i + step)
+            out[i:j] = self.end[i * BLOCK:j * BLOCK].reshape(-1, BLOCK).max(axis=1)
+        if n % BLOCK:
+            out[full] = self.end[full * BLOCK:].max()
+        return out
 
     # ---- codes --------------------------------------------------------------------------
     @staticmethod
