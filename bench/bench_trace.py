@@ -195,7 +195,7 @@ def main() -> None:
         if ours and theirs:
             res[f"postgres_over_epicenter_{n}"] = theirs / ours
     res["load_avg_end"] = _load()
-    res = {k: round(v, 4) if isinstance(v, float) else v for k, v in res.items()}
+    res = {k: round(v, 6) if isinstance(v, float) else v for k, v in res.items()}
     text = json.dumps(res, indent=1, default=str)
     print(text)
     if args.json:
