@@ -19,9 +19,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+# the index's NULL end and NULL start (no interval, as in SQL); numba freezes them as constants
+from epicenter.trace.stayindex import MAX_T, MIN_T
+
 US = 1_000_000
-MAX_T = np.iinfo(np.int64).max
-MIN_T = np.iinfo(np.int64).min  # the index's NULL start: no interval, as in SQL
 
 
 class Tallies:

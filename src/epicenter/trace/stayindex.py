@@ -277,21 +277,10 @@ class StayIndex:
 
     def overlapping(self, place: int, t0: int, t1: int) -> np.ndarray:
         """Positions of the stays at ``place`` with start <= t1 and end >= t0 (microseconds)."""
-        return self.overlapping_each(np.array([place]), [t0], [t1])[0]
-
-    def overlapping_each(self, places: np.ndarray, t0: Sequence[int],
-                         t1: Sequence[int]) -> list[np.ndarray]:
-        """``overlapping`` for every (place, t0, t1), one array each. The loop is the
-        per-stay Python cost of co-location, so it uses method calls on plain arrays only."""
-        places = np.asarray(places, np.int64)
-        seg0, seg1 = self.place_start[places].tolist(), self.place_start[places + 1].tolist()
-        reach, start, end = self.reach, self.start, self.end
-        out = []
-        for i0, i1, a, b in zip(seg0, seg1, t0, t1, strict=True):
-            lo = i0 + reach[i0:i1].searchsorted(a, "left")
-            hi = i0 + start[i0:i1].searchsorted(b, "right")
-            out.append(lo + (end[lo:hi] >= a).nonzero()[0] if hi > lo else _NO_ROWS)
-        return out
+        i0, i1 = int(self.place_start[place]), int(self.place_start[place + 1])
+        lo = i0 + int(self.reach[i0:i1].searchsorted(t0, "left"))
+        hi = i0 + int(self.start[i0:i1].searchsorted(t1, "right"))
+        return lo + (self.end[lo:hi] >= t0).nonzero()[0] if hi > lo else _NO_ROWS
 
     def probe(self, places: np.ndarray, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
         """Distinct positions overlapping any (place, [t0, t1]) probe; unknown places skip."""
