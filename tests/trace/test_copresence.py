@@ -91,3 +91,30 @@ def test_near_through_the_index_equals_the_plain_tables(warehouse, where):
     assert plain.num_rows >= 3 and plain.equals(indexed)
     if "venue" in where:
         assert set(plain.column("person_key").to_pylist()) == {"A", "H", "F"}
+
+
+def test_the_compiled_loop_loads_where_no_cache_folder_is_writable(monkeypatch):
+    """numba refuses cache=True when it finds no writable cache folder (a read-only
+    install); the module then compiles per process instead of failing to import."""
+    import importlib.util
+
+    import numpy as np
+    from numba.core import caching
+
+    import epicenter.trace.colocate_kernel as kernel
+
+    monkeypatch.setattr(caching.CacheImpl, "_locator_classes", [])
+    spec = importlib.util.spec_from_file_location("kernel_without_cache", kernel.__file__)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert type(module.case_colocation._cache).__name__ == "NullCache"
+    # and it computes: two persons at place 0, overlapping 10 s
+    us = 1_000_000
+    start, end = np.array([0, 5 * us]), np.array([20 * us, 15 * us])
+    counters = np.zeros(2, np.int64), np.zeros(2, np.int64)
+    who, pairs, seconds = module.case_colocation(
+        np.array([0, 2]), np.maximum.accumulate(end), np.array([end.max()]), 32, start, end,
+        np.zeros(2, np.int32), np.array([0, 1], np.int32), np.array([0]), np.array([0]),
+        np.array([20 * us]), 0, 0, 0, *counters)
+    assert who.tolist() == [1] and pairs.tolist() == [1] and seconds.tolist() == [10]
+    assert not counters[0].any() and not counters[1].any()

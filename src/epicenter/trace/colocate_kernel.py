@@ -45,7 +45,17 @@ class Tallies:
         self._free.append(pair)
 
 
-@njit(nogil=True, cache=True)
+def _compiled(fn):
+    """``fn`` compiled without the GIL, its machine code cached on disk (~5 s to compile);
+    where no cache folder is writable (a read-only install without a home folder) numba
+    refuses ``cache=True`` outright, so it is then compiled once per process instead."""
+    try:
+        return njit(nogil=True, cache=True)(fn)
+    except RuntimeError:
+        return njit(nogil=True)(fn)
+
+
+@_compiled
 def case_colocation(place_start, reach, block_end, block, start, end, day, person, places, s0,
                     s1, me, day0, day1, pairs_of, seconds_of):
     """(person codes, pairs, summed overlap seconds) of everyone else whose stay at
