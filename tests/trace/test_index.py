@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from epicenter.cli import cli
 from epicenter.ingest.delivery import ingest_items, plan_delivery
 from epicenter.synth import generate
-from epicenter.trace import candidates, find_contacts
+from epicenter.trace import candidates, find_contacts, source
 from epicenter.trace import index as trace_index
 from epicenter.trace.near import near
 
@@ -45,6 +45,20 @@ def test_contacts_and_sources_are_identical_with_the_index(warehouse, build):
         e, ["Q", "R", "S"], as_of=as_of, targets=["P", "Q", "R", "S", "U"], bucket_minutes=60))
     assert plain.num_rows >= 2
     assert _rows(plain) == _rows(indexed)
+
+
+def test_source_ranking_is_identical_with_the_index_however_seeds_are_batched(warehouse,
+                                                                             monkeypatch):
+    _outbreak().write(warehouse)
+
+    def ranked(engine):
+        return source.candidate_links(engine, None, as_of=ts("01-30 00:00"))
+
+    plain, indexed = _both(warehouse, ranked)
+    monkeypatch.setattr(source, "SEEDS_PER_QUERY", 3)  # one-day seeds, 3 to a query
+    _, split = _both(warehouse, ranked)
+    assert plain.num_rows >= 3
+    assert _rows(plain) == _rows(indexed) == _rows(split)
 
 
 def test_a_later_ingest_makes_the_index_stale_until_rebuilt(warehouse):

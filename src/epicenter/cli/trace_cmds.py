@@ -164,6 +164,7 @@ def source(settings: Settings, case, profile, as_of, top, fmt, output) -> None:
 
     key = resolve_case(settings, case)
     with _engine(settings) as engine:
+        _use_index(settings, engine)
         try:
             table = candidate_links(engine, [key], _profile(settings, profile), _time(as_of))
         except LookupError as err:
@@ -182,6 +183,7 @@ def chains(settings: Settings, profile, as_of, fmt, output) -> None:
     from epicenter.trace.chains import build_chains, links_table, to_graphml
 
     with _engine(settings) as engine:
+        _use_index(settings, engine)
         result = build_chains(engine, _profile(settings, profile), _time(as_of))
     if fmt == "graphml":
         text = to_graphml(result)

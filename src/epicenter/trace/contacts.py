@@ -132,12 +132,15 @@ def run_rules(engine: Engine, seeds: pa.Table, profile: Profile, rules: Sequence
               as_of: dt.datetime, targets: Sequence[str] | None = None,
               bucket_minutes: int | None = None,
               reduce: Callable[[pa.Table], pa.Table] | None = None,
-              days: tuple[dt.date, dt.date] | None = None) -> pa.Table:
+              days: tuple[dt.date, dt.date] | None = None,
+              seeds_per_query: int | None = None) -> pa.Table:
     """Apply ``rules`` to the seeds (case_key, seed_key, win_start, win_end): contact rows.
 
     ``reduce`` is applied to each batch's rows as soon as they come (secondary tracing keeps
     one row per contact instead of every close contact of every close contact). ``days``:
     the first/last day of the whole request when these seeds are only part of it.
+    ``seeds_per_query``: with an index, batches of up to this many seeds whatever their
+    cases (one-day seeds of source tracing: see ``source.SEEDS_PER_QUERY``).
     """
     if seeds.num_rows == 0 or not rules:
         return empty_contacts()
@@ -163,8 +166,12 @@ def run_rules(engine: Engine, seeds: pa.Table, profile: Profile, rules: Sequence
     sql = ASSEMBLE_SQL.format(groups=groups, tier_label=_TIER_LABEL)
     index = attached(engine)
     # batches bound each query's memory (see candidates: cheap with an index, a scan without)
-    batches = (case_batches(seeds) if index is not None else
-               case_batches(seeds, size=seeds.num_rows, max_seeds=PLAIN_SEEDS_PER_QUERY))
+    if index is None:
+        batches = case_batches(seeds, size=seeds.num_rows, max_seeds=PLAIN_SEEDS_PER_QUERY)
+    elif seeds_per_query:
+        batches = case_batches(seeds, size=seeds_per_query, max_seeds=seeds_per_query)
+    else:
+        batches = case_batches(seeds)
     try:
         parts = []
         for batch in batches:

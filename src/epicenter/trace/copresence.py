@@ -62,7 +62,7 @@ def _kind_mask(index: StayIndex, kinds: Sequence[str]) -> np.ndarray:
 
 
 def _scan_kinds(index: StayIndex, kinds: Sequence[str]) -> np.ndarray:
-    return pc.is_in(index.places.column("place_kind"),
+    return pc.is_in(index.place_kind_values,
                     value_set=pa.array(list(kinds), pa.string())).to_numpy(zero_copy_only=False)
 
 

@@ -218,11 +218,16 @@ class StayIndex:
             # a plain ndarray view of the mapping: slicing a np.memmap goes through a Python
             # __getitem__ (~10 us), which the per-stay lookups pay thousands of times
             setattr(self, c, np.asarray(np.load(self.base / f"{c}.npy", mmap_mode="r")))
-        self.places = _load_dict(self.base / "places.arrow")
-        self.persons = _load_dict(self.base / "persons.arrow").column("person_key")
-        self.person_values = self.persons.combine_chunks()  # a dictionary for result columns
+        # the dictionaries as single arrays, combined once: ``table`` wraps codes around
+        # them per call, and combining a million person keys per call cost 6 ms each
+        self.places = _load_dict(self.base / "places.arrow").combine_chunks()
+        self.person_values = _load_dict(self.base / "persons.arrow").column(
+            "person_key").combine_chunks()
         origins = _load_dict(self.base / "origins.arrow")
-        self.sources, self.batches = origins.column("source"), origins.column("batch_id")
+        self.source_values = origins.column("source").combine_chunks()
+        self.batch_values = origins.column("batch_id").combine_chunks()
+        self.place_kind_values = self.places.column("place_kind").combine_chunks()
+        self.place_id_values = self.places.column("place_id").combine_chunks()
 
     @functools.cached_property
     def block_end(self) -> np.ndarray:
@@ -315,20 +320,19 @@ class StayIndex:
         start, end, line = self.start[rows], self.end[rows], self.line[rows]
         ts = pa.timestamp("us")
 
-        def text(codes: pa.Array, values: pa.ChunkedArray) -> pa.Array:
-            values = values.combine_chunks()
+        def text(codes: pa.Array, values: pa.Array) -> pa.Array:
             if dictionary:
                 return pa.DictionaryArray.from_arrays(codes, values)
             return values.take(codes)
 
         cols = {
-            "person_key": text(person, self.persons),
-            "place_kind": text(place, self.places.column("place_kind")),
-            "place_id": text(place, self.places.column("place_id")),
+            "person_key": text(person, self.person_values),
+            "place_kind": text(place, self.place_kind_values),
+            "place_id": text(place, self.place_id_values),
             "start_time": pa.array(start, ts, mask=start == MIN_T),
             "end_time": pa.array(end, ts, mask=end == MAX_T),
-            "source": text(origin, self.sources),
-            "batch_id": text(origin, self.batches),
+            "source": text(origin, self.source_values),
+            "batch_id": text(origin, self.batch_values),
             "line_no": pa.array(line, pa.int64(), mask=line == MIN_T),
             "day": pa.array(self.day[rows], pa.int32()).cast(pa.date32()),
         }
