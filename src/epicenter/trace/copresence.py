@@ -21,7 +21,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from epicenter.trace.colocate_kernel import Tallies, case_colocation
 from epicenter.trace.stayindex import BLOCK, MAX_T, MIN_T, StayIndex
@@ -50,20 +49,6 @@ _EPOCH_DAY = dt.date(1970, 1, 1)
 
 def _us(t: dt.datetime) -> int:
     return (t - _EPOCH) // dt.timedelta(microseconds=1)
-
-
-def _kind_mask(index: StayIndex, kinds: Sequence[str]) -> np.ndarray:
-    """Per place code: whether the place is of one of ``kinds`` (kept on the index: a
-    one-case query should not rescan every place)."""
-    cache = index.__dict__.setdefault("_kind_masks", {})
-    if tuple(kinds) not in cache:
-        cache[tuple(kinds)] = _scan_kinds(index, kinds)
-    return cache[tuple(kinds)]
-
-
-def _scan_kinds(index: StayIndex, kinds: Sequence[str]) -> np.ndarray:
-    return pc.is_in(index.place_kind_values,
-                    value_set=pa.array(list(kinds), pa.string())).to_numpy(zero_copy_only=False)
 
 
 def _usable(index: StayIndex, rows: np.ndarray, wanted: np.ndarray, day0: int, day1: int):
@@ -111,7 +96,7 @@ def colocation(index: StayIndex, windows: pa.Table, d0: dt.date, d1: dt.date,
     so two threads use both cores of a small machine). case_key is dictionary-encoded
     against the windows' keys and person_key against the index's persons: the same text,
     without copying 64-byte keys per row."""
-    wanted = _kind_mask(index, kinds)
+    wanted = index.kind_mask(kinds)
     index.block_end  # noqa: B018 (derived once here, not by two threads at once)
     day0, day1 = (d0 - _EPOCH_DAY).days, (d1 - _EPOCH_DAY).days
     rows = windows.select(["case_key", "win_start", "win_end"]).to_pylist()

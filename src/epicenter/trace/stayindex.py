@@ -228,6 +228,7 @@ class StayIndex:
         self.batch_values = origins.column("batch_id").combine_chunks()
         self.place_kind_values = self.places.column("place_kind").combine_chunks()
         self.place_id_values = self.places.column("place_id").combine_chunks()
+        self._kind_masks: dict[tuple[str, ...], np.ndarray] = {}
 
     @functools.cached_property
     def block_end(self) -> np.ndarray:
@@ -245,6 +246,15 @@ class StayIndex:
         if n % BLOCK:
             out[full] = self.end[full * BLOCK:].max()
         return out
+
+    def kind_mask(self, kinds: Sequence[str]) -> np.ndarray:
+        """Per place code: whether the place is of one of ``kinds`` (kept per set of kinds:
+        a one-case query should not rescan every place)."""
+        key = tuple(sorted(kinds))
+        if key not in self._kind_masks:
+            self._kind_masks[key] = pc.is_in(self.place_kind_values, value_set=pa.array(
+                list(key), pa.string())).to_numpy(zero_copy_only=False)
+        return self._kind_masks[key]
 
     # ---- codes --------------------------------------------------------------------------
     @staticmethod
